@@ -1,0 +1,32 @@
+"""The domains that make up the app: their routers and their deadline handlers.
+
+Adding a domain means adding it here (and its models to ``kefu.models``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter
+
+DOMAINS = ("accounts", "marketplace", "deposit", "notifications")
+DEADLINE_MODULES = ("kefu.ops.deadlines", "kefu.marketplace.deadlines")
+
+
+def load_deadline_handlers() -> None:
+    for module in DEADLINE_MODULES:
+        importlib.import_module(module)
+
+
+def routers() -> list[APIRouter]:
+    found: list[APIRouter] = []
+    for domain in DOMAINS:
+        for room in ("api", "views"):
+            try:
+                module = importlib.import_module(f"kefu.{domain}.{room}")
+            except ModuleNotFoundError as error:
+                if error.name != f"kefu.{domain}.{room}":
+                    raise
+                continue
+            found.append(module.router)
+    return found

@@ -1,0 +1,64 @@
+"""Domain errors: raised by services, carrying an HTTP status and a translatable message.
+
+One exception handler (``kefu.web.errors``) turns them into a JSON error or a page in the
+user's language. The message is a gettext id (written in Chinese, the product's first
+language) with ``{name}`` placeholders filled from ``params``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _(message: str) -> str:
+    """Mark a message for extraction; it is translated when shown, not when raised."""
+    return message
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"

@@ -1,0 +1,99 @@
+"""The FastAPI application: pages, JSON API, WebSocket, and the in-server sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kefu import domains
+from kefu.kit import clock, clockstore
+from kefu.kit.db import Database
+from kefu.kit.deadlines import Sweeper
+from kefu.kit.events import create_broker, set_broker
+from kefu.kit.logs import configure_logging, get_logger
+from kefu.ops import api as ops_api
+from kefu.settings import Settings, get_settings
+from kefu.web import errors
+from kefu.web.middleware import RequestContextMiddleware
+from kefu.web.templating import environment
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+log = get_logger("kefu.app")
+
+
+def install_clock(settings: Settings) -> None:
+    if settings.test_clock_enabled and not isinstance(clock.get_clock(), clock.TestClock):
+        clock.set_clock(clock.TestClock())
+
+
+def make_sweeper(db: Database, settings: Settings) -> Sweeper:
+    async def sync_clock() -> None:
+        if settings.test_clock_enabled:
+            async with db.unit_of_work() as session:
+                await clockstore.load(session)
+
+    return Sweeper(db, interval=settings.sweep_interval_seconds,
+                   batch_size=settings.sweep_batch_size, before_sweep=sync_clock)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None,
+               *, run_sweeper: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    install_clock(settings)
+    domains.load_deadline_handlers()
+    environment.globals["timezone"] = settings.timezone
+    own_db = db is None
+    database = db or Database(settings.database_url)
+    sweeper_wanted = settings.run_sweeper_in_server if run_sweeper is None else run_sweeper
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        broker = create_broker(settings.redis_url)
+        await broker.start()
+        set_broker(broker)
+        app.state.broker = broker
+        sweeper_task = None
+        if sweeper_wanted:
+            sweeper_task = asyncio.create_task(app.state.sweeper.run_forever(), name="sweeper")
+        log.info("started", mode=settings.mode, database=database.engine.dialect.name,
+                 redis=bool(settings.redis_url), sweeper=sweeper_wanted)
+        try:
+            yield
+        finally:
+            # Graceful shutdown: finish the sweep item in hand, close connections.
+            app.state.sweeper.stop()
+            if sweeper_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(sweeper_task, timeout=10)
+            await broker.stop()
+            if own_db:
+                await database.dispose()
+            log.info("stopped")
+
+    app = FastAPI(title="kefu 客服", version="0.1.0", lifespan=lifespan,
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    app.state.db = database
+    app.state.sweeper = make_sweeper(database, settings)
+    app.add_middleware(RequestContextMiddleware)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(ops_api.router)
+    if settings.test_clock_enabled:
+        app.include_router(ops_api.test_clock_router)
+    for router in domains.routers():
+        app.include_router(router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory kefu.web.app:app_factory``."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
