@@ -48,6 +48,10 @@ from kefu.settings import Settings, get_settings  # noqa: E402
 
 get_settings.cache_clear()
 
+from kefu import domains  # noqa: E402
+
+domains.load_deadline_handlers()
+
 # 2026-06-01 10:00 in Shanghai: a weekday, inside default working hours.
 DEFAULT_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
@@ -108,7 +112,7 @@ async def session(db: Database) -> AsyncIterator[AsyncSession]:
     async with db.engine.connect() as connection:
         transaction = await connection.begin()
         test_session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint",
-                                    expire_on_commit=False, autoflush=False)
+                                    expire_on_commit=False)
         try:
             yield test_session
         finally:
