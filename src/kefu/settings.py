@@ -29,14 +29,14 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL for realtime events between processes."
     )
-    mode: Mode = Field(default="prod", description="prod | demo | test. Only demo and test "
+    mode: Mode = Field(default="prod", description="prod, demo or test. Only demo and test "
                        "expose the test clock.")
     timezone: str = Field(default="Asia/Shanghai", description="Business time zone.")
     secret_key: str = Field(default="", description="Signs cookies and CSRF tokens. Generated "
                             "and kept in secret_key_file when empty.")
-    secret_key_file: Path = Field(default=Path("kefu-secret.key"))
-    host: str = "127.0.0.1"
-    port: int = 8000
+    secret_key_file: Path = Field(default=Field(default=Path("kefu-secret.key")), description="File that keeps the generated secret key.")
+    host: str = Field(default="127.0.0.1", description="Address `kefu serve` binds to.")
+    port: int = Field(default=8000, description="Port `kefu serve` listens on.")
     run_sweeper_in_server: bool = Field(
         default=True, description="Run the deadline sweeper inside `kefu serve`. Turn off when "
         "separate `kefu worker` processes do it.")
@@ -44,13 +44,13 @@ class Settings(BaseSettings):
     sweep_batch_size: int = Field(default=200, description="Due items claimed per sweep.")
     upload_dir: Path = Field(default=Path("kefu-uploads"), description="Where uploads live.")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, description="Upload size cap.")
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING …).")
     log_json: bool = Field(default=True, description="JSON log lines (else console lines).")
     session_ttl_days: int = Field(default=14, description="Login session lifetime.")
     login_max_failures: int = Field(default=5, description="Failed logins per user and address "
                                     "before a pause.")
     login_window_minutes: int = Field(default=15, description="Window for login_max_failures.")
-    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    default_locale: Literal["zh_CN", "en"] = Field(default="zh_CN", description="Language when the browser states none (zh_CN or en).")
 
     # --- chat -----------------------------------------------------------------------------
     store_open_time: str = Field(default="09:00", description="Default store opening time.")
@@ -66,19 +66,19 @@ class Settings(BaseSettings):
     # --- after-sales ----------------------------------------------------------------------
     merchant_response_hours: int = Field(default=24, description="Merchant must act on a "
                                          "request within this, else auto-approval.")
-    buyer_proposal_response_hours: int = 48
-    buyer_escalation_days: int = 7
-    max_resubmissions: int = 2
-    buyer_ship_days: int = 7
-    merchant_receipt_days: int = 7
-    merchant_reship_hours: int = 48
-    buyer_confirm_days: int = 7
+    buyer_proposal_response_hours: int = Field(default=48, description="Buyer must answer a merchant proposal within this.")
+    buyer_escalation_days: int = Field(default=7, description="After a rejection, the buyer may escalate or resubmit within this.")
+    max_resubmissions: int = Field(default=2, description="How often a buyer may resubmit a rejected request.")
+    buyer_ship_days: int = Field(default=7, description="Buyer must ship a return within this.")
+    merchant_receipt_days: int = Field(default=7, description="Merchant must confirm a returned parcel within this, else automatic.")
+    merchant_reship_hours: int = Field(default=48, description="Merchant must reship (exchange/resend) within this.")
+    buyer_confirm_days: int = Field(default=7, description="Buyer confirms a reshipped parcel within this, else automatic.")
 
     # --- platform intervention ------------------------------------------------------------
-    counter_evidence_hours: int = 24
-    intervention_decision_hours: int = 48
-    remedy_hours: int = 24
-    review_window_days: int = 7
+    counter_evidence_hours: int = Field(default=24, description="Merchant's window for counter-evidence after a case is filed.")
+    intervention_decision_hours: int = Field(default=48, description="The platform decides a case within this (a breach escalates).")
+    remedy_hours: int = Field(default=24, description="The losing merchant executes the remedy within this, else forced from the deposit.")
+    review_window_days: int = Field(default=7, description="Either party may ask for review (复核) within this after a decision.")
 
     # --- diversion and penalties ----------------------------------------------------------
     violation_warning_window_days: int = Field(default=30, description="First violation in "
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     demotion_weight: float = Field(default=0.2, description="Store weight while demoted.")
     low_response_weight: float = Field(default=0.7, description="Store weight when the 7-day "
                                        "response rate is below target.")
-    response_rate_window_days: int = 7
+    response_rate_window_days: int = Field(default=7, description="Days of waits behind the store's response rate in ranking.")
 
     # --- orders (simulated marketplace) ---------------------------------------------------
     auto_complete_days: int = Field(default=7, description="A delivered order completes by "

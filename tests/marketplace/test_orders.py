@@ -39,7 +39,7 @@ async def test_happy_path_paid_shipped_delivered_completed(session: AsyncSession
 
 
 async def test_roles_and_states_are_checked(session: AsyncSession) -> None:
-    store, owner = await make_store(session)
+    _store, owner = await make_store(session)
     buyer = await make_buyer(session)
     product = await make_product(session, owner)
     order = await make_order(session, buyer, product)

@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit
-from factories import bearer, make_agent, make_buyer, make_order, make_product, make_store, make_user
+from factories import (
+    bearer,
+    make_agent,
+    make_buyer,
+    make_order,
+    make_product,
+    make_store,
+    make_user,
+)
 from kefu.accounts.roles import Role
 
 ROLES = ["anonymous", "buyer", "other_buyer", "owner", "agent", "other_owner", "platform_agent",
