@@ -50,7 +50,7 @@ get_settings.cache_clear()
 
 from kefu import domains  # noqa: E402
 
-domains.load_deadline_handlers()
+domains.load()
 
 # 2026-06-01 10:00 in Shanghai: a weekday, inside default working hours.
 DEFAULT_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

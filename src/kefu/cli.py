@@ -121,7 +121,7 @@ def worker(
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
     install_clock(settings)
-    domains.load_deadline_handlers()
+    domains.load()
 
     async def run() -> None:
         db = Database(settings.database_url)

@@ -13,8 +13,20 @@ DOMAINS = ("accounts", "marketplace", "deposit", "notifications")
 DEADLINE_MODULES = ("kefu.ops.deadlines", "kefu.marketplace.deadlines")
 
 
+# Modules that register themselves with other domains' hooks when imported (weight
+# providers, chat screens and reactions).
+HOOK_MODULES: tuple[str, ...] = ()
+
+
 def load_deadline_handlers() -> None:
     for module in DEADLINE_MODULES:
+        importlib.import_module(module)
+
+
+def load() -> None:
+    """Import every domain's deadline handlers and hook registrations."""
+    load_deadline_handlers()
+    for module in HOOK_MODULES:
         importlib.import_module(module)
 
 

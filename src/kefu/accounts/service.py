@@ -229,3 +229,8 @@ async def list_staff(session: AsyncSession, actor: Principal) -> list[User]:
 
 async def users_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, User]:
     return await repository.users_by_ids(session, ids)
+
+
+async def store_members(session: AsyncSession, store_id: int) -> list[User]:
+    """Everyone who works for a store (for notifications and assignment; no caller check)."""
+    return await repository.store_members(session, store_id)

@@ -152,3 +152,8 @@ async def order_counts_by_status(session: AsyncSession, principal: Principal) ->
     sub = orders_visible_to(principal).subquery()
     rows = await session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
     return {status: int(count) for status, count in rows.all()}
+
+
+async def lock_store(session: AsyncSession, store_id: int) -> Store | None:
+    return (await session.execute(select(Store).where(Store.id == store_id).with_for_update())
+            ).scalar_one_or_none()

@@ -535,3 +535,15 @@ def image_url(path: str | None) -> str:
 
 def media_path(relative: str) -> Path:
     return get_settings().upload_dir / relative
+
+
+async def lock_store(session: AsyncSession, store_id: int) -> Store:
+    """Serialise decisions that depend on a store's history (penalties) on its row."""
+    store = await repository.lock_store(session, store_id)
+    if store is None:
+        raise NotFound(_("店铺不存在"))
+    return store
+
+
+async def store_member_ids(session: AsyncSession, store_id: int) -> list[int]:
+    return [u.id for u in await accounts.store_members(session, store_id) if u.is_active]

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                *, run_sweeper: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_clock(settings)
-    domains.load_deadline_handlers()
+    domains.load()
     environment.globals["timezone"] = settings.timezone
     own_db = db is None
     database = db or Database(settings.database_url)
