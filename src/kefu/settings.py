@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", description="Business time zone.")
     secret_key: str = Field(default="", description="Signs cookies and CSRF tokens. Generated "
                             "and kept in secret_key_file when empty.")
-    secret_key_file: Path = Field(default=Field(default=Path("kefu-secret.key")), description="File that keeps the generated secret key.")
+    secret_key_file: Path = Field(default=Path("kefu-secret.key"),
+                                  description="File that keeps the generated secret key.")
     host: str = Field(default="127.0.0.1", description="Address `kefu serve` binds to.")
     port: int = Field(default=8000, description="Port `kefu serve` listens on.")
     run_sweeper_in_server: bool = Field(
