@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-_TMP = Path(tempfile.mkdtemp(prefix="kefu-tests-"))
+# Test modules import helpers from this file, which (with --import-mode=importlib) runs it a
+# second time: keep the run's folder in the environment so both copies agree.
+_TMP = Path(os.environ.setdefault("KEFU_TEST_TMP", tempfile.mkdtemp(prefix="kefu-tests-")))
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 

@@ -9,13 +9,18 @@ import importlib
 
 from fastapi import APIRouter
 
-DOMAINS = ("accounts", "marketplace", "deposit", "notifications")
+DOMAINS = ("accounts", "marketplace", "deposit", "notifications", "chat", "diversion",
+           "autoreply")
 DEADLINE_MODULES = ("kefu.ops.deadlines", "kefu.marketplace.deadlines")
 
 
 # Modules that register themselves with other domains' hooks when imported (weight
 # providers, chat screens and reactions).
-HOOK_MODULES: tuple[str, ...] = ()
+HOOK_MODULES: tuple[str, ...] = (
+    "kefu.diversion.service",  # search demotion weight
+    "kefu.diversion.chat_screen",  # refuse / warn contact details on the send path
+    "kefu.autoreply.chat_reaction",  # welcome, off-hours, FAQ, after-sales pointer
+)
 
 
 def load_deadline_handlers() -> None:

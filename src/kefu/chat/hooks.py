@@ -1,0 +1,110 @@
+"""Extension points for other domains. The chat knows nothing of diversion or auto-replies:
+they import this module and register here.
+
+**Screens** run before a human message is stored, inside the sending transaction, without
+the conversation lock held. A screen returns ``None`` (no opinion) or a :class:`Screening`:
+
+- ``deliver`` — nothing to say;
+- ``warn`` — the message is delivered; ``reason`` is shown to the sender only;
+- ``block`` — nothing is stored in the conversation and the sender gets a 422
+  ``diversion_blocked`` with ``reason`` and ``details``. What the screen itself wrote (a
+  violation with its evidence) is committed all the same.
+
+Screens run in registration order; the first ``block`` stops the rest. A screen that raises
+is logged and counted, and the message goes on (chat stays up when a detector has a bug).
+
+**After-message reactions** run in the same transaction right after a buyer's human message
+(text, image, card, nudge) is stored — the auto-reply domain answers there with
+:func:`kefu.chat.service.post_auto_reply`. A reaction that raises is logged and skipped
+inside a savepoint, so the buyer's message is never lost to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ScreenAction = Literal["deliver", "block", "warn"]
+Side = Literal["buyer", "store"]
+
+
+@dataclass(frozen=True)
+class ScreenContext:
+    conversation_id: int
+    store_id: int
+    buyer_id: int
+    sender_id: int
+    sender_side: Side
+    kind: str  # text | image | product_card | order_card
+    text: str | None
+    image: bytes | None  # the uploaded bytes, for image messages
+    # The same sender's text messages in this conversation, oldest first (the last few within
+    # a few minutes): contact details are often split over several messages.
+    recent_texts: tuple[str, ...]
+    # The client's idempotency key: a resend of a blocked message is the same attempt.
+    client_msg_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Screening:
+    action: ScreenAction
+    code: str = ""
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    conversation_id: int
+    store_id: int
+    buyer_id: int
+    message_id: int
+    seq: int
+    sender_id: int
+    kind: str
+    text: str | None
+    created_at: datetime
+    # True when this is the buyer's first message in the conversation ever.
+    first_in_conversation: bool
+    # The wait this message belongs to, and whether this message opened it.
+    wait_id: int | None
+    wait_started: bool
+    # Whether the store's customer service is open right now.
+    store_open: bool
+
+
+ScreenFn = Callable[[AsyncSession, ScreenContext], Awaitable[Screening | None]]
+AfterMessageFn = Callable[[AsyncSession, MessagePosted], Awaitable[None]]
+
+_screens: dict[str, ScreenFn] = {}
+_after_message: dict[str, AfterMessageFn] = {}
+
+
+def register_screen(name: str, fn: ScreenFn) -> None:
+    """Register (or replace, by name) a message screen."""
+    _screens[name] = fn
+
+
+def unregister_screen(name: str) -> None:
+    _screens.pop(name, None)
+
+
+def register_after_message(name: str, fn: AfterMessageFn) -> None:
+    """Register (or replace, by name) a reaction to a buyer's message."""
+    _after_message[name] = fn
+
+
+def unregister_after_message(name: str) -> None:
+    _after_message.pop(name, None)
+
+
+def screens() -> list[tuple[str, ScreenFn]]:
+    return list(_screens.items())
+
+
+def after_message_reactions() -> list[tuple[str, AfterMessageFn]]:
+    return list(_after_message.items())

@@ -1,0 +1,177 @@
+"""Store working hours: a weekly schedule with per-date overrides, in the business time zone.
+
+The pure part (:class:`Schedule`) answers "open at t?", "next opening after t", and "how much
+working time lies between a and b" — the business clock that waits are measured on. The
+session helpers load a store's schedule (once per transaction) for the other domains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.chat import repository
+from kefu.settings import get_settings
+
+MINUTES_PER_DAY = 1440
+# How far ahead to look for an opening before deciding there is none.
+SEARCH_DAYS = 400
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """Open from ``opens`` to ``closes`` minutes after local midnight, or closed all day."""
+
+    closed: bool
+    opens: int = 0
+    closes: int = 0
+
+    @classmethod
+    def open_between(cls, opens: int, closes: int) -> DayHours:
+        return cls(False, opens, closes)
+
+
+CLOSED = DayHours(True)
+
+
+def parse_hhmm(value: str) -> int:
+    """'09:30' → 570; '24:00' is midnight at the end of the day. ValueError when malformed."""
+    hours_text, sep, minutes_text = value.strip().partition(":")
+    if not sep or not hours_text.isdigit() or not minutes_text.isdigit() \
+            or len(minutes_text) != 2 or len(hours_text) > 2:
+        raise ValueError(value)
+    hours, minutes = int(hours_text), int(minutes_text)
+    total = hours * 60 + minutes
+    if minutes >= 60 or total > MINUTES_PER_DAY:
+        raise ValueError(value)
+    return total
+
+
+def format_hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def default_day_hours() -> DayHours:
+    settings = get_settings()
+    return DayHours.open_between(parse_hhmm(settings.store_open_time),
+                                 parse_hhmm(settings.store_close_time))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    tz: ZoneInfo
+    weekly: tuple[DayHours, ...]  # Monday first
+    holidays: Mapping[date, DayHours] = field(default_factory=dict)
+
+    def hours_on(self, day: date) -> DayHours:
+        return self.holidays.get(day, self.weekly[day.weekday()])
+
+    def interval_on(self, day: date) -> tuple[datetime, datetime] | None:
+        """The open interval of a local day, as aware UTC datetimes."""
+        hours = self.hours_on(day)
+        if hours.closed:
+            return None
+        midnight = datetime.combine(day, time(0), tzinfo=self.tz)
+        # Wall-clock minutes: adding to a local datetime and converting handles DST days.
+        opens = (midnight + timedelta(minutes=hours.opens)).astimezone(UTC)
+        closes = (midnight + timedelta(minutes=hours.closes)).astimezone(UTC)
+        return opens, closes
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def is_open(self, at: datetime) -> bool:
+        day = self.local_day(at)
+        # An interval never crosses midnight, so only today's can contain ``at``.
+        interval = self.interval_on(day)
+        return interval is not None and interval[0] <= at < interval[1]
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """``at`` itself when open, else the start of the next open interval (None if the
+        store is closed for the next SEARCH_DAYS days)."""
+        day = self.local_day(at)
+        for offset in range(SEARCH_DAYS):
+            interval = self.interval_on(day + timedelta(days=offset))
+            if interval is None or interval[1] <= at:
+                continue
+            return max(interval[0], at)
+        return None
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        """Working-time seconds between ``start`` and ``end`` (0 when end ≤ start)."""
+        if end <= start:
+            return 0.0
+        total = 0.0
+        day = self.local_day(start)
+        last = self.local_day(end)
+        while day <= last:
+            interval = self.interval_on(day)
+            if interval is not None:
+                lo, hi = max(interval[0], start), min(interval[1], end)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += timedelta(days=1)
+        return total
+
+    def add_business_seconds(self, start: datetime, seconds: int) -> datetime | None:
+        """The moment ``seconds`` of working time after ``start``."""
+        remaining = float(seconds)
+        day = self.local_day(start)
+        for offset in range(SEARCH_DAYS):
+            interval = self.interval_on(day + timedelta(days=offset))
+            if interval is None or interval[1] <= start:
+                continue
+            lo = max(interval[0], start)
+            available = (interval[1] - lo).total_seconds()
+            if remaining <= available:
+                return lo + timedelta(seconds=remaining)
+            remaining -= available
+        return None
+
+
+def build_schedule(weekly_rows: Mapping[int, DayHours], holiday_rows: Mapping[date, DayHours],
+                   tz_name: str | None = None) -> Schedule:
+    default = default_day_hours()
+    weekly = tuple(weekly_rows.get(weekday, default) for weekday in range(7))
+    return Schedule(ZoneInfo(tz_name or get_settings().timezone), weekly, dict(holiday_rows))
+
+
+_CACHE_KEY = "chat_schedules"
+
+
+async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
+    """The store's schedule, read once per transaction (hours change rarely; a transaction
+    that changes them drops the cached copy)."""
+    cache: dict[int, Schedule] = session.info.setdefault(_CACHE_KEY, {})
+    cached = cache.get(store_id)
+    if cached is not None:
+        return cached
+    weekly_rows, holiday_rows = await repository.store_hours(session, store_id)
+    schedule = build_schedule(
+        {row.weekday: (CLOSED if row.closed else DayHours.open_between(row.opens_minute,
+                                                                      row.closes_minute))
+         for row in weekly_rows},
+        {row.day: (CLOSED if row.closed else DayHours.open_between(row.opens_minute,
+                                                                  row.closes_minute))
+         for row in holiday_rows},
+    )
+    cache[store_id] = schedule
+    return schedule
+
+
+def forget_schedule(session: AsyncSession, store_id: int) -> None:
+    session.info.get(_CACHE_KEY, {}).pop(store_id, None)
+
+
+async def is_store_open(session: AsyncSession, store_id: int, at: datetime) -> bool:
+    """Is the store's customer service open at ``at``? (For the auto-reply domain.)"""
+    return (await load_schedule(session, store_id)).is_open(at)
+
+
+async def next_opening(session: AsyncSession, store_id: int, at: datetime) -> datetime | None:
+    """``at`` when open, else when the store next opens (None: closed for over a year)."""
+    return (await load_schedule(session, store_id)).next_opening(at)

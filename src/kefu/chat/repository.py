@@ -1,0 +1,403 @@
+"""Chat queries. Conversations are read only through :func:`conversations_visible_to`, and
+messages only through the conversations they belong to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.accounts.roles import Principal
+from kefu.chat.models import (
+    AGENT_ONLINE,
+    KIND_TEXT,
+    SIDE_BUYER,
+    STATUS_OPEN,
+    AgentPresence,
+    ChatDesk,
+    Conversation,
+    Message,
+    QuickReply,
+    StoreHoliday,
+    StoreHours,
+    Wait,
+)
+
+# --- conversations --------------------------------------------------------------------------
+
+
+def conversations_visible_to(principal: Principal) -> Select[Conversation]:
+    """The only way to read conversations: a buyer their own, store staff their store's,
+    platform staff all (read-only, enforced by the service)."""
+    query = select(Conversation)
+    if principal.is_buyer:
+        return query.where(Conversation.buyer_id == principal.user_id)
+    if principal.is_merchant and principal.store_id is not None:
+        return query.where(Conversation.store_id == principal.store_id)
+    if principal.is_platform:
+        return query
+    return query.where(Conversation.id < 0)
+
+
+async def visible_conversation(session: AsyncSession, principal: Principal,
+                               conversation_id: int) -> Conversation | None:
+    return (await session.execute(
+        conversations_visible_to(principal).where(Conversation.id == conversation_id)
+    )).scalar_one_or_none()
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    """The conversation row, locked, with fresh values (another transaction may have moved
+    ``last_seq`` since this session first read it)."""
+    return (await session.execute(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+
+
+async def inbox_by_ids(session: AsyncSession, principal: Principal,
+                       conversation_ids: Sequence[int]) -> list[Conversation]:
+    """The given conversations, as far as the principal may see them."""
+    if not conversation_ids:
+        return []
+    return list((await session.execute(
+        conversations_visible_to(principal).where(Conversation.id.in_(set(conversation_ids)))
+    )).scalars())
+
+
+async def conversation_between(session: AsyncSession, store_id: int, buyer_id: int
+                               ) -> Conversation | None:
+    return (await session.execute(
+        select(Conversation).where(Conversation.store_id == store_id,
+                                   Conversation.buyer_id == buyer_id)
+    )).scalar_one_or_none()
+
+
+async def inbox(session: AsyncSession, principal: Principal, *, status: str | None,
+                limit: int, store_id: int | None = None, buyer_id: int | None = None
+                ) -> list[Conversation]:
+    """A principal's conversation list. Store side: the ones a buyer is waiting on first,
+    longest wait first; then the rest, latest activity first. Agents see theirs and the
+    queue; owners the whole store."""
+    query = conversations_visible_to(principal)
+    if status is not None:
+        query = query.where(Conversation.status == status)
+    if principal.is_merchant and not principal.is_store_owner:
+        query = query.where(or_(
+            Conversation.assigned_agent_id == principal.user_id,
+            and_(Conversation.assigned_agent_id.is_(None),
+                 Conversation.status == STATUS_OPEN)))
+    if store_id is not None:
+        query = query.where(Conversation.store_id == store_id)
+    if buyer_id is not None:
+        query = query.where(Conversation.buyer_id == buyer_id)
+    if principal.is_buyer:
+        query = query.order_by(Conversation.last_message_at.desc().nulls_last(),
+                               Conversation.id.desc())
+    else:
+        query = query.order_by(
+            case((Conversation.wait_clock_started_at.is_(None), 1), else_=0),
+            Conversation.wait_clock_started_at,
+            Conversation.last_message_at.desc().nulls_last(),
+            Conversation.id.desc())
+    return list((await session.execute(query.limit(limit))).scalars())
+
+
+async def queued_conversations(session: AsyncSession, store_id: int, limit: int
+                               ) -> list[Conversation]:
+    """Queued conversations, longest waiting first, locked — skipping any another transaction
+    holds (that one sees the queue itself once it gets the desk)."""
+    return list((await session.execute(
+        select(Conversation)
+        .where(Conversation.store_id == store_id, Conversation.status == STATUS_OPEN,
+               Conversation.assigned_agent_id.is_(None))
+        .order_by(Conversation.queued_since.nulls_last(), Conversation.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )).scalars())
+
+
+async def open_conversations_of_agent(session: AsyncSession, agent_id: int
+                                      ) -> list[Conversation]:
+    return list((await session.execute(
+        select(Conversation)
+        .where(Conversation.assigned_agent_id == agent_id, Conversation.status == STATUS_OPEN)
+        .order_by(Conversation.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )).scalars())
+
+
+async def read_counts(session: AsyncSession, conversation_ids: Sequence[int]
+                      ) -> dict[int, tuple[int, int]]:
+    """(unread for the buyer, unread for the store) per conversation: the other side's
+    messages after each side's read mark."""
+    if not conversation_ids:
+        return {}
+    buyer_unread = func.sum(case(
+        (and_(Message.sender_side != SIDE_BUYER, Message.seq > Conversation.buyer_read_seq), 1),
+        else_=0))
+    store_unread = func.sum(case(
+        (and_(Message.sender_side == SIDE_BUYER, Message.seq > Conversation.store_read_seq), 1),
+        else_=0))
+    rows = await session.execute(
+        select(Message.conversation_id, buyer_unread, store_unread)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id.in_(set(conversation_ids)),
+               or_(Message.seq > Conversation.buyer_read_seq,
+                   Message.seq > Conversation.store_read_seq))
+        .group_by(Message.conversation_id)
+    )
+    counts = {cid: (0, 0) for cid in conversation_ids}
+    for cid, for_buyer, for_store in rows.all():
+        counts[cid] = (int(for_buyer or 0), int(for_store or 0))
+    return counts
+
+
+async def last_messages(session: AsyncSession, conversation_ids: Sequence[int]
+                        ) -> dict[int, Message]:
+    if not conversation_ids:
+        return {}
+    rows = await session.execute(
+        select(Message)
+        .join(Conversation, and_(Conversation.id == Message.conversation_id,
+                                 Message.seq == Conversation.last_seq))
+        .where(Conversation.id.in_(set(conversation_ids)))
+    )
+    return {m.conversation_id: m for m in rows.scalars()}
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+async def message_by_client_id(session: AsyncSession, conversation_id: int, sender_id: int,
+                               client_msg_id: str) -> Message | None:
+    return (await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id,
+                              Message.sender_id == sender_id,
+                              Message.client_msg_id == client_msg_id)
+    )).scalar_one_or_none()
+
+
+async def messages_page(session: AsyncSession, conversation_id: int, *,
+                        after_seq: int | None, before_seq: int | None, limit: int
+                        ) -> list[Message]:
+    """``limit`` + 1 messages in seq order (the extra one tells whether there is more)."""
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if before_seq is not None:
+        # Older history: the latest ones before the mark, returned oldest first.
+        query = query.where(Message.seq < before_seq)
+        if after_seq is not None:
+            query = query.where(Message.seq > after_seq)
+        rows = list((await session.execute(
+            query.order_by(Message.seq.desc()).limit(limit + 1))).scalars())
+        return rows[::-1]
+    if after_seq is not None:
+        query = query.where(Message.seq > after_seq)
+    return list((await session.execute(query.order_by(Message.seq).limit(limit + 1))).scalars())
+
+
+async def latest_messages(session: AsyncSession, conversation_id: int, limit: int
+                          ) -> list[Message]:
+    rows = list((await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id)
+        .order_by(Message.seq.desc()).limit(limit + 1))).scalars())
+    return rows[::-1]
+
+
+async def all_messages(session: AsyncSession, conversation_id: int, limit: int
+                       ) -> list[Message]:
+    return list((await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id)
+        .order_by(Message.seq).limit(limit))).scalars())
+
+
+async def messages_after(session: AsyncSession, marks: dict[int, int], per_conversation: int
+                         ) -> list[Message]:
+    """For a reconnecting client: every message after each conversation's mark, at most
+    ``per_conversation`` + 1 each (the extra one says the client must page the rest)."""
+    if not marks:
+        return []
+    ranked = (
+        select(Message.id, func.row_number().over(
+            partition_by=Message.conversation_id, order_by=Message.seq).label("rank"))
+        .where(or_(*[and_(Message.conversation_id == cid, Message.seq > seq)
+                     for cid, seq in marks.items()]))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Message).join(ranked, ranked.c.id == Message.id)
+        .where(ranked.c.rank <= per_conversation + 1)
+        .order_by(Message.conversation_id, Message.seq)
+    )
+    return list(rows.scalars())
+
+
+async def recent_texts(session: AsyncSession, conversation_id: int, sender_id: int,
+                       since: datetime, limit: int) -> list[str]:
+    rows = await session.execute(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.sender_id == sender_id,
+               Message.kind == KIND_TEXT, Message.created_at >= since)
+        .order_by(Message.seq.desc()).limit(limit)
+    )
+    return [t for t in rows.scalars() if t][::-1]
+
+
+async def auto_reply_exists_since(session: AsyncSession, conversation_id: int, auto_reply_kind: str,
+                                  since_seq: int) -> bool:
+    return (await session.execute(
+        select(Message.id).where(Message.conversation_id == conversation_id,
+                                 Message.auto_reply_kind == auto_reply_kind,
+                                 Message.seq >= since_seq).limit(1)
+    )).first() is not None
+
+
+def _like_pattern(query: str) -> str:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_messages(session: AsyncSession, principal: Principal, query: str, limit: int
+                          ) -> list[Message]:
+    visible = conversations_visible_to(principal).with_only_columns(Conversation.id)
+    rows = await session.execute(
+        select(Message)
+        .where(Message.conversation_id.in_(visible.scalar_subquery()),
+               Message.text.is_not(None),
+               Message.text.ilike(_like_pattern(query), escape="\\"))
+        .order_by(Message.id.desc()).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+# --- waits ----------------------------------------------------------------------------------
+
+
+async def wait_by_id(session: AsyncSession, wait_id: int) -> Wait | None:
+    return await session.get(Wait, wait_id)
+
+
+async def waits_between(session: AsyncSession, store_ids: Sequence[int], first_day: date,
+                        last_day: date, agent_id: int | None = None) -> list[Wait]:
+    query = select(Wait).where(Wait.store_id.in_(set(store_ids)),
+                               Wait.business_day >= first_day, Wait.business_day <= last_day)
+    if agent_id is not None:
+        query = query.where(Wait.agent_id == agent_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def wait_counts(session: AsyncSession, store_ids: Sequence[int], first_day: date,
+                      last_day: date, now: datetime, agent_id: int | None = None
+                      ) -> dict[int, tuple[int, int, int]]:
+    """Per store: (waits decided, answered on time, still open but not yet due)."""
+    still_pending = and_(Wait.ended_at.is_(None), Wait.due_at > now)
+    query = (
+        select(Wait.store_id,
+               func.sum(case((still_pending, 0), else_=1)),
+               func.sum(case((Wait.on_time.is_(True), 1), else_=0)),
+               func.sum(case((still_pending, 1), else_=0)))
+        .where(Wait.store_id.in_(set(store_ids)), Wait.business_day >= first_day,
+               Wait.business_day <= last_day)
+        .group_by(Wait.store_id)
+    )
+    if agent_id is not None:
+        query = query.where(Wait.agent_id == agent_id)
+    out: dict[int, tuple[int, int, int]] = {}
+    for store_id, decided, on_time, pending in (await session.execute(query)).all():
+        out[int(store_id)] = (int(decided or 0), int(on_time or 0), int(pending or 0))
+    return out
+
+
+# --- presence and assignment ----------------------------------------------------------------
+
+
+async def presence(session: AsyncSession, user_id: int) -> AgentPresence | None:
+    return await session.get(AgentPresence, user_id)
+
+
+async def presence_for_update(session: AsyncSession, user_id: int) -> AgentPresence | None:
+    return (await session.execute(
+        select(AgentPresence).where(AgentPresence.user_id == user_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+
+
+async def store_presences(session: AsyncSession, store_id: int) -> list[AgentPresence]:
+    return list((await session.execute(
+        select(AgentPresence).where(AgentPresence.store_id == store_id)
+        .execution_options(populate_existing=True)
+    )).scalars())
+
+
+async def online_presences(session: AsyncSession, store_id: int) -> list[AgentPresence]:
+    return list((await session.execute(
+        select(AgentPresence).where(AgentPresence.store_id == store_id,
+                                    AgentPresence.status == AGENT_ONLINE)
+        .execution_options(populate_existing=True)
+    )).scalars())
+
+
+async def agent_loads(session: AsyncSession, store_id: int) -> dict[int, int]:
+    """Open conversations per assigned agent of a store."""
+    rows = await session.execute(
+        select(Conversation.assigned_agent_id, func.count())
+        .where(Conversation.store_id == store_id, Conversation.status == STATUS_OPEN,
+               Conversation.assigned_agent_id.is_not(None))
+        .group_by(Conversation.assigned_agent_id)
+    )
+    return {int(agent_id): int(count) for agent_id, count in rows.all() if agent_id is not None}
+
+
+async def lock_desk(session: AsyncSession, store_id: int, now: datetime) -> None:
+    """Take the store's assignment lock, creating its row on first use. One statement: an
+    upsert that updates the row locks it (PostgreSQL); SQLite's write lock covers the rest."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ChatDesk).values(store_id=store_id, created_at=now)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[ChatDesk.store_id], set_={"store_id": statement.excluded.store_id}))
+
+
+# --- quick replies --------------------------------------------------------------------------
+
+
+async def quick_replies_for(session: AsyncSession, store_id: int, user_id: int
+                            ) -> list[QuickReply]:
+    return list((await session.execute(
+        select(QuickReply)
+        .where(QuickReply.store_id == store_id,
+               or_(QuickReply.owner_id.is_(None), QuickReply.owner_id == user_id))
+        .order_by(case((QuickReply.owner_id.is_(None), 0), else_=1), QuickReply.id)
+    )).scalars())
+
+
+async def quick_reply(session: AsyncSession, reply_id: int) -> QuickReply | None:
+    return await session.get(QuickReply, reply_id)
+
+
+async def count_quick_replies(session: AsyncSession, store_id: int, owner_id: int | None) -> int:
+    owner_clause = QuickReply.owner_id.is_(None) if owner_id is None \
+        else QuickReply.owner_id == owner_id
+    return int((await session.execute(
+        select(func.count()).select_from(QuickReply)
+        .where(QuickReply.store_id == store_id, owner_clause))).scalar_one())
+
+
+# --- hours ----------------------------------------------------------------------------------
+
+
+async def store_hours(session: AsyncSession, store_id: int
+                      ) -> tuple[list[StoreHours], list[StoreHoliday]]:
+    weekly = list((await session.execute(
+        select(StoreHours).where(StoreHours.store_id == store_id).order_by(StoreHours.weekday)
+    )).scalars())
+    holidays = list((await session.execute(
+        select(StoreHoliday).where(StoreHoliday.store_id == store_id).order_by(StoreHoliday.day)
+    )).scalars())
+    return weekly, holidays

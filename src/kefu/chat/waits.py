@@ -1,0 +1,160 @@
+"""Waits: a buyer waiting for a human, measured on the store's business clock.
+
+A wait opens with a buyer message when none is open and ends with the first *human* store
+reply (auto-replies never end it). A wait that opens outside working hours starts its clock
+at the next opening; the response time counts working time only. The rows are facts written
+as things happen — the response rate is counted from them, never reconstructed from messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.chat import hours, repository
+from kefu.chat.models import Conversation, Wait
+from kefu.settings import get_settings
+
+OUTCOME_ANSWERED = "answered"
+OUTCOME_UNANSWERED = "unanswered"
+
+
+def on_time_seconds() -> int:
+    return get_settings().reply_on_time_minutes * 60
+
+
+async def open_wait(session: AsyncSession, conversation: Conversation) -> Wait | None:
+    if conversation.open_wait_id is None:
+        return None
+    return await repository.wait_by_id(session, conversation.open_wait_id)
+
+
+async def start(session: AsyncSession, conversation: Conversation, seq: int, now: datetime
+                ) -> Wait:
+    """Open a wait for the buyer message ``seq`` (the caller checked none is open)."""
+    schedule = await hours.load_schedule(session, conversation.store_id)
+    clock_started_at = schedule.next_opening(now) or now
+    due_at = schedule.add_business_seconds(clock_started_at, on_time_seconds()) \
+        or clock_started_at + timedelta(seconds=on_time_seconds())
+    wait = Wait(conversation_id=conversation.id, store_id=conversation.store_id,
+                buyer_id=conversation.buyer_id, started_seq=seq, started_at=now,
+                clock_started_at=clock_started_at,
+                business_day=schedule.local_day(clock_started_at), due_at=due_at,
+                agent_id=conversation.assigned_agent_id)
+    session.add(wait)
+    await session.flush()
+    conversation.open_wait_id = wait.id
+    conversation.wait_started_at = now
+    conversation.wait_clock_started_at = clock_started_at
+    conversation.wait_due_at = due_at
+    conversation.wait_nudged = False
+    return wait
+
+
+def _clear(conversation: Conversation) -> None:
+    conversation.open_wait_id = None
+    conversation.wait_started_at = None
+    conversation.wait_clock_started_at = None
+    conversation.wait_due_at = None
+    conversation.wait_nudged = False
+
+
+async def answer(session: AsyncSession, conversation: Conversation, agent_id: int,
+                 now: datetime) -> Wait | None:
+    """A human store reply: end the open wait, if any, and record how fast it came."""
+    wait = await open_wait(session, conversation)
+    _clear(conversation)
+    if wait is None or wait.ended_at is not None:
+        return None
+    schedule = await hours.load_schedule(session, conversation.store_id)
+    seconds = schedule.business_seconds(wait.clock_started_at, now)
+    wait.first_human_reply_at = now
+    wait.answered_by = agent_id
+    wait.agent_id = agent_id
+    wait.response_seconds = int(seconds)
+    wait.on_time = seconds <= on_time_seconds()
+    wait.ended_at = now
+    wait.outcome = OUTCOME_ANSWERED
+    return wait
+
+
+async def close_unanswered(session: AsyncSession, conversation: Conversation, now: datetime
+                           ) -> Wait | None:
+    """The conversation was resolved while the buyer still waited: a wait not answered."""
+    wait = await open_wait(session, conversation)
+    _clear(conversation)
+    if wait is None or wait.ended_at is not None:
+        return None
+    wait.agent_id = conversation.assigned_agent_id or wait.agent_id
+    wait.on_time = False
+    wait.ended_at = now
+    wait.outcome = OUTCOME_UNANSWERED
+    return wait
+
+
+async def reassign(session: AsyncSession, conversation: Conversation) -> None:
+    """The responsible agent of an open wait follows the conversation's assignee."""
+    wait = await open_wait(session, conversation)
+    if wait is not None:
+        wait.agent_id = conversation.assigned_agent_id
+
+
+async def mark_nudged(session: AsyncSession, conversation: Conversation, now: datetime) -> None:
+    wait = await open_wait(session, conversation)
+    if wait is not None:
+        wait.nudged_at = now
+    conversation.wait_nudged = True
+
+
+# --- response rate --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    """Waits answered on time / waits, over the business days ``first_day``–``last_day``.
+
+    ``waits`` counts the decided ones: answered, closed unanswered, or still open past their
+    due time (already late). Waits still open within their time are ``pending``, not counted.
+    """
+
+    store_id: int
+    agent_id: int | None
+    first_day: date
+    last_day: date
+    waits: int
+    on_time: int
+    pending: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.waits if self.waits else None
+
+    @property
+    def late(self) -> int:
+        return self.waits - self.on_time
+
+
+async def response_rates(session: AsyncSession, store_ids: Sequence[int], first_day: date,
+                         last_day: date | None = None, *, now: datetime,
+                         agent_id: int | None = None) -> dict[int, ResponseRate]:
+    """Response rates of several stores in one query (search ranking, the data center)."""
+    last_day = last_day or first_day
+    counts = await repository.wait_counts(session, store_ids, first_day, last_day, now,
+                                          agent_id=agent_id)
+    out: dict[int, ResponseRate] = {}
+    for store_id in store_ids:
+        decided, on_time, pending = counts.get(store_id, (0, 0, 0))
+        out[store_id] = ResponseRate(store_id, agent_id, first_day, last_day, decided, on_time,
+                                     pending)
+    return out
+
+
+async def response_rate(session: AsyncSession, store_id: int, first_day: date,
+                        last_day: date | None = None, *, now: datetime,
+                        agent_id: int | None = None) -> ResponseRate:
+    """A store's (or one of its agents') response rate for a day or a range of days."""
+    return (await response_rates(session, [store_id], first_day, last_day, now=now,
+                                 agent_id=agent_id))[store_id]

@@ -1,0 +1,244 @@
+"""`kefu demo`: a realistic marketplace — stores in different trades with Chinese products,
+buyers, agents, platform staff, orders in every state, chats — and the logins to try it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu import domains
+from kefu.accounts import repository as accounts_repository
+from kefu.accounts import service as accounts
+from kefu.accounts.roles import ROLE_LABELS, Role
+from kefu.autoreply import service as autoreply
+from kefu.demo import catalogue
+from kefu.demo.images import render_product_image
+from kefu.deposit import service as deposit
+from kefu.kit import clock
+from kefu.kit.db import Database
+from kefu.marketplace import repository as marketplace_repository
+from kefu.marketplace import service as marketplace
+from kefu.settings import Settings
+from kefu.web.app import install_clock
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES = {"platform_admin": Role.PLATFORM_ADMIN,
+               "platform_supervisor": Role.PLATFORM_SUPERVISOR,
+               "platform_agent": Role.PLATFORM_AGENT}
+
+
+@dataclass
+class DemoSummary:
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)  # role, user, name, store
+    created: bool = False
+
+
+def _get(item: Any, name: str, default: Any = None) -> Any:
+    if isinstance(item, dict):
+        return item.get(name, default)
+    return getattr(item, name, default)
+
+
+async def _user(session: AsyncSession, username: str, display_name: str, role: Role,
+                store_id: int | None = None) -> None:
+    if await accounts_repository.user_by_username(session, username) is None:
+        await accounts.create_user(session, username=username, display_name=display_name,
+                                   password=catalogue.DEMO_PASSWORD, role=role,
+                                   store_id=store_id)
+
+
+async def _seed_store(session: AsyncSession, spec: Any, summary: DemoSummary) -> None:
+    slug = _get(spec, "slug")
+    store = await marketplace_repository.store_by_slug(session, slug)
+    owner_spec = _get(spec, "owner")
+    if store is None:
+        store, _owner = await marketplace.open_store(
+            session, slug=slug, name=_get(spec, "name"), trade=_get(spec, "trade", ""),
+            description=_get(spec, "description", ""),
+            logo_colour=_get(spec, "logo_colour", "#e02e24"),
+            owner_username=_get(owner_spec, "username"),
+            owner_display_name=_get(owner_spec, "display_name"),
+            owner_password=catalogue.DEMO_PASSWORD)
+        owner_user = await accounts_repository.user_by_username(session, _get(owner_spec,
+                                                                              "username"))
+        assert owner_user is not None
+        owner = accounts.principal_of(owner_user)
+        # Fill the deposit to list the products, then bring it to the demo's figure (one
+        # store is deliberately below the minimum and is told so).
+        target = int(_get(spec, "deposit_fen", 300_000))
+        topped = max(target, 500_000)
+        await deposit.post(session, store_id=store.id, kind="top_up", amount_fen=topped,
+                           idempotency_key=f"demo:topup:{slug}", actor_role="system",
+                           note="演示充值")
+        for product_spec in _get(spec, "products", []):
+            image = render_product_image(_get(product_spec, "title"),
+                                         _get(product_spec, "image_colours", ["#eeeeee"]))
+            await marketplace.create_product(
+                session, owner, title=_get(product_spec, "title"),
+                price_fen=int(_get(product_spec, "price_fen")),
+                original_price_fen=_get(product_spec, "original_price_fen"),
+                detail=_get(product_spec, "detail", ""),
+                category=_get(product_spec, "category", ""),
+                skus=[marketplace.SkuSpec(str(_get(s, "size", "")), str(_get(s, "colour", "")),
+                                          int(_get(s, "stock", 0)))
+                      for s in _get(product_spec, "skus", [])],
+                images=[image])
+        if topped > target:
+            await deposit.post(session, store_id=store.id, kind="withdrawal",
+                               amount_fen=target - topped,
+                               idempotency_key=f"demo:withdrawal:{slug}", actor_role="system",
+                               note="演示：提取部分保证金")
+        for agent_spec in _get(spec, "agents", []):
+            await _user(session, _get(agent_spec, "username"), _get(agent_spec, "display_name"),
+                        Role.MERCHANT_AGENT, store.id)
+        await _seed_store_extras(session, store.id, spec)
+    summary.logins.append((ROLE_LABELS[Role.MERCHANT_OWNER], _get(owner_spec, "username"),
+                           _get(owner_spec, "display_name"), _get(spec, "name")))
+    for agent_spec in _get(spec, "agents", []):
+        summary.logins.append((ROLE_LABELS[Role.MERCHANT_AGENT], _get(agent_spec, "username"),
+                               _get(agent_spec, "display_name"), _get(spec, "name")))
+
+
+async def _seed_store_extras(session: AsyncSession, store_id: int, spec: Any) -> None:
+    """Auto-reply texts and FAQ; working hours and quick replies for the chat."""
+    settings = await autoreply.settings_for(session, store_id)
+    settings.welcome_text = _get(spec, "welcome_message") or settings.welcome_text
+    settings.off_hours_text = _get(spec, "off_hours_notice") or settings.off_hours_text
+    faq = [{"intent": _get(e, "intent"), "question": _get(e, "question"),
+            "answer": _get(e, "answer"), "examples": list(_get(e, "examples", []))}
+           for e in _get(spec, "faq", [])]
+    await autoreply.seed_rules(session, store_id, faq)
+
+
+async def _seed_conversations(session: AsyncSession) -> None:
+    """Sample chats (filled in by the chat domain's seeding)."""
+    return None
+
+
+async def _seed_buyer(session: AsyncSession, spec: Any) -> None:
+    username = _get(spec, "username")
+    if await accounts_repository.user_by_username(session, username) is not None:
+        return
+    user = await accounts.create_user(session, username=username,
+                                      display_name=_get(spec, "display_name"),
+                                      password=catalogue.DEMO_PASSWORD, role=Role.BUYER)
+    principal = accounts.principal_of(user)
+    for address in _get(spec, "addresses", []):
+        region = " ".join(str(_get(address, k, "")) for k in ("province", "city", "district"))
+        await marketplace.add_address(session, principal, recipient=_get(address, "recipient"),
+                                      phone=_get(address, "phone"), region=region.strip(),
+                                      detail=_get(address, "detail"))
+
+
+ORDER_PLAN = ["completed", "delivered", "shipped", "paid", "created", "cancelled"]
+
+
+async def _seed_orders(session: AsyncSession) -> None:
+    """Every buyer gets orders across the stores, one in each state of the order's life."""
+    stores = await marketplace_repository.stores(session)
+    catalogues = {s.id: await marketplace.store_catalogue(session, s.id) for s in stores}
+    now = clock.now()
+    for index, buyer_spec in enumerate(catalogue.BUYERS):
+        user = await accounts_repository.user_by_username(session, _get(buyer_spec, "username"))
+        assert user is not None
+        buyer = accounts.principal_of(user)
+        addresses = await marketplace.my_addresses(session, buyer)
+        if not addresses:
+            continue
+        for step, state in enumerate(ORDER_PLAN):
+            store = stores[(index + step) % len(stores)]
+            views = catalogues[store.id]
+            if not views:
+                continue
+            product = views[(index * 3 + step) % len(views)].product
+            skus = [s for s in (await marketplace.product_page(session, product.id)).skus
+                    if s.stock > 0]
+            if not skus:
+                continue
+            order = await marketplace.place_order(
+                session, buyer, sku_id=skus[(index + step) % len(skus)].id, quantity=1,
+                address_id=addresses[0].id, idempotency_key=f"demo:{buyer.username}:{step}")
+            await _advance_order(session, buyer, store.id, order.id, state, now)
+
+
+async def _advance_order(session: AsyncSession, buyer: Any, store_id: int, order_id: int,
+                         state: str, now: Any) -> None:
+    members = await accounts.store_members(session, store_id)
+    owner = accounts.principal_of(next(u for u in members if u.role == Role.MERCHANT_OWNER))
+    if state == "cancelled":
+        await marketplace.cancel_order(session, buyer, order_id)
+        return
+    if state == "created":
+        return
+    await marketplace.pay_order(session, buyer, order_id)
+    if state == "paid":
+        return
+    await marketplace.ship_order(session, owner, order_id, carrier="中通快递",
+                                 tracking_no=f"ZT{7730000000 + order_id}")
+    if state == "shipped":
+        return
+    await marketplace.deliver_order(session, order_id, now)
+    if state == "delivered":
+        return
+    await marketplace.confirm_receipt(session, buyer, order_id)
+
+
+async def seed_demo(settings: Settings, console: Console) -> DemoSummary:
+    """Create the demo marketplace (once; a second run only collects the logins)."""
+    install_clock(settings)
+    domains.load()
+    db = Database(settings.database_url)
+    summary = DemoSummary()
+    try:
+        async with db.unit_of_work() as session:
+            fresh = await marketplace_repository.store_by_slug(
+                session, _get(catalogue.STORES[0], "slug")) is None
+        summary.created = fresh
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("准备演示数据 / seeding demo data",
+                                     total=len(catalogue.STORES) + len(catalogue.BUYERS) + 3)
+            async with db.unit_of_work() as session:
+                for staff in catalogue.PLATFORM_STAFF:
+                    role = STAFF_ROLES[_get(staff, "role")]
+                    await _user(session, _get(staff, "username"), _get(staff, "display_name"),
+                                role)
+                    summary.logins.append((ROLE_LABELS[role], _get(staff, "username"),
+                                           _get(staff, "display_name"), ""))
+            progress.advance(task)
+            for spec in catalogue.STORES:
+                async with db.unit_of_work() as session:
+                    await _seed_store(session, spec, summary)
+                progress.advance(task)
+            for buyer_spec in catalogue.BUYERS:
+                async with db.unit_of_work() as session:
+                    await _seed_buyer(session, buyer_spec)
+                summary.logins.append((ROLE_LABELS[Role.BUYER], buyer_spec["username"],
+                                       buyer_spec["display_name"], ""))
+                progress.advance(task)
+            if fresh:
+                async with db.unit_of_work() as session:
+                    await _seed_orders(session)
+                progress.advance(task)
+                async with db.unit_of_work() as session:
+                    await _seed_conversations(session)
+                progress.advance(task)
+    finally:
+        await db.dispose()
+    return summary
+
+
+def print_logins(summary: DemoSummary, console: Console, url: str) -> None:
+    table = Table(title=f"kefu demo — {url} — 密码 / password: {catalogue.DEMO_PASSWORD}")
+    for column in ("角色 role", "登录名 login", "昵称 name", "店铺 store"):
+        table.add_column(column)
+    for row in summary.logins:
+        table.add_row(*row)
+    Console().print(table)
+
