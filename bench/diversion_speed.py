@@ -158,10 +158,12 @@ def main() -> None:
     lengths = [len(m) for m in messages]
     print(f"{len(messages)} unique messages, {statistics.mean(lengths):.0f} chars on average")
 
-    # Throughput: as many passes over fresh messages as fit in the time budget.
+    # Throughput: as many fresh messages as fit in the time budget. CPU time is reported too:
+    # on a shared machine the wall clock also counts time spent waiting for the core.
     done = 0
     hits = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     deadline = started + args.seconds
     while time.perf_counter() < deadline and done < len(messages):
         for i in range(done, min(done + 1000, len(messages))):
@@ -169,21 +171,28 @@ def main() -> None:
             hits += detector.detect(messages[i], recent).is_diversion
         done = min(done + 1000, len(messages))
     elapsed = time.perf_counter() - started
-    print(f"throughput: {done / elapsed:,.0f} messages/s on one core "
-          f"({done} messages, {hits / max(done, 1):.1%} flagged"
+    cpu = time.process_time() - cpu_started
+    print(f"throughput: {done / cpu:,.0f} messages per CPU-second on one core "
+          f"({done / elapsed:,.0f}/s wall clock; {done} messages, "
+          f"{hits / max(done, 1):.1%} flagged"
           f"{', with a 2-message window' if args.window else ''})")
 
     # Latency, message by message, on messages the cache has not seen.
     fresh = messages_mix(5000, seed=11)
-    timings = []
-    for text in fresh:
-        t0 = time.perf_counter_ns()
-        detector.detect(text)
-        timings.append((time.perf_counter_ns() - t0) / 1000)
-    timings.sort()
-    p50 = timings[len(timings) // 2]
-    p99 = timings[int(len(timings) * 0.99)]
-    print(f"latency per message: p50 {p50:.1f} µs  p99 {p99:.1f} µs  max {timings[-1]:.0f} µs")
+    wall: list[float] = []
+    own: list[float] = []
+    for i, text in enumerate(fresh):
+        recent = tuple(fresh[i - 2:i]) if args.window and i >= 2 else ()
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        detector.detect(text, recent)
+        own.append((time.thread_time_ns() - c0) / 1000)
+        wall.append((time.perf_counter_ns() - t0) / 1000)
+    for name, timings in (("CPU", own), ("wall", wall)):
+        timings.sort()
+        p50 = timings[len(timings) // 2]
+        p99 = timings[int(len(timings) * 0.99)]
+        print(f"latency per message ({name}): p50 {p50:.1f} µs  p99 {p99:.1f} µs  "
+              f"max {timings[-1]:.0f} µs")
 
     for path in (DEV, HELDOUT):
         if path.exists():

@@ -180,7 +180,8 @@ async def test_images_nudges_and_bad_input(client: httpx.AsyncClient, session: A
     assert empty.status_code == 422 and empty.json()["error"]["message"] == "消息内容不能为空"
     english = await client.post(f"{url}/messages", json={"client_msg_id": "k3", "text": ""},
                                 headers={**headers, "Accept-Language": "en"})
-    assert english.status_code == 422
+    assert english.status_code == 422 and english.json()["error"]["message"] == \
+        "The message is empty"
     card = await client.post(f"{url}/messages", headers=headers,
                              json={"client_msg_id": "k4", "kind": "order_card",
                                    "order_id": other_order_id})

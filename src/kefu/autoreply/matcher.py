@@ -51,6 +51,7 @@ __all__ = [
     "FaqMatcher",
     "MatchKind",
     "MatchResult",
+    "classify",
     "classify_after_sales",
     "load_faq_file",
     "load_faq_json",
@@ -65,6 +66,7 @@ MatchKind = Literal["faq", "keyword", "after_sales", "greeting", "none"]
 AfterSalesMode = Literal["block", "entries"]
 
 classify_after_sales = guard.classify_after_sales
+classify = guard.classify
 
 # Weights of the kinds of feature. Concepts carry most of the meaning; characters catch what the
 # synonym table does not know (product words, the store's own phrasing).
@@ -77,8 +79,8 @@ _UNSEEN_ASPECT_FACTOR = 0.5  # an aspect no entry has (几点) matters less than
 # A phrasing that has a topic concept (not only aspects such as 多久, 什么时候) but shares none
 # with the message matches on aspects and characters alone: "店铺开了多久了" is not "多久能到".
 _ASPECT_ONLY_FACTOR = 0.6
-# ... and one that shares only part of them is weakened in proportion: full strength from half
-# of the topic weight covered.
+# ... and one that shares only part of them is weakened in proportion (factor 0.6 + 0.4 × the
+# share of its topic weight the message covers; full strength when it covers all of it).
 _COVERAGE_SLOPE = 0.4
 # Words that frame a question rather than say what it is about; left out of the n-grams.
 _FRAME_WORDS = re.compile(
@@ -554,6 +556,10 @@ class FaqMatcher:
             for index in map(int, scored.order[:3])
             if scored.scores[index] >= 0
         )
+        if best_score < 0.01:
+            return MatchResult(None, best_score, no_answer, None, 0.0,
+                               f"{prefix}no answer: nothing in common with any entry",
+                               category=category, normalized=body, corrected=corrected)
         describe = (f"best '{entry.key}' {best_score:.2f} via “{self._doc_texts[doc]}”"
                     + (f", runner-up '{runner_entry.key}' {runner_score:.2f}"
                        if runner_entry is not None else "")

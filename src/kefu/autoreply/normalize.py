@@ -83,11 +83,7 @@ _COLLOQUIAL = {
     "没得": "没有",
     "米有": "没有",
     "麽": "么",
-    "滴说": "的说",
     "穿著": "穿着",
-    "伐": "吗",
-    "不咯": "不",
-    "童鞋": "同学",
     "亲们": "亲",
 }
 _COLLOQUIAL_RE = re.compile("|".join(sorted(map(re.escape, _COLLOQUIAL), key=len, reverse=True)))
@@ -320,6 +316,7 @@ _QIN_RE = re.compile(r"(?:(?<= )|^)(?:亲爱的|亲亲|亲)(?!子|戚|人|自|�
 _SPACES = re.compile(r"\s+")
 _YUAN_SIGN = re.compile(r"¥\s*(\d+(?:\.\d+)?)")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_DIGIT_RANGE = re.compile(r"(?<=\d)[-~—](?=\d)")
 
 
 def _is_separator(char: str) -> bool:
@@ -332,11 +329,16 @@ def _is_separator(char: str) -> bool:
 def _strip_symbols(text: str) -> str:
     if text.isalnum():
         return text
-    keep_decimal = _DECIMAL_POINT.sub("\u0000", text)
+    # Keep 1.63 and 3-5 (a range): a point or a hyphen between digits is part of the number.
+    kept = _DECIMAL_POINT.sub("\u0000", text)
+    if "-" in kept or "~" in kept or "—" in kept:
+        kept = _DIGIT_RANGE.sub("\u0001", kept)
     out = []
-    for char in keep_decimal:
+    for char in kept:
         if char == "\u0000":
             out.append(".")
+        elif char == "\u0001":
+            out.append("-")
         elif char == "%":
             out.append(char)
         elif _is_separator(char):

@@ -10,22 +10,20 @@ buyer waits for a person.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.roles import Principal
+from kefu.autoreply import matcher as matcher_module
 from kefu.autoreply.matcher import FaqEntry, FaqMatcher, MatchResult, classify_after_sales
 from kefu.autoreply.models import AutoReplyLog, AutoReplyRule, AutoReplySettings
 from kefu.kit import clock
 from kefu.kit.errors import Forbidden, InvalidInput, NotFound, _
 
-HELPDESK_FAQ = Path(__file__).resolve().parent / "helpdesk_faq.json"
 MAX_RULES = 500
 
 DEFAULT_WELCOME = "您好，欢迎光临！请问有什么可以帮您？"
@@ -182,7 +180,8 @@ async def matcher_for(session: AsyncSession, store_id: int, settings: AutoReplyS
     rules = [r for r in await rules_for(session, store_id) if r.enabled and (
         (r.kind == "faq" and settings.faq_enabled) or
         (r.kind == "keyword" and settings.keywords_enabled))]
-    matcher = FaqMatcher([_entry(r) for r in rules])
+    # "block": the engine itself never answers an after-sales problem from a store's FAQ.
+    matcher = FaqMatcher([_entry(r) for r in rules], after_sales="block")
     _matchers[store_id] = (version, matcher)
     return matcher
 
@@ -252,11 +251,8 @@ async def log_reply(session: AsyncSession, *, store_id: int, conversation_id: in
 
 @lru_cache
 def helpdesk_matcher() -> FaqMatcher:
-    data = json.loads(HELPDESK_FAQ.read_text(encoding="utf-8"))
-    entries = [FaqEntry(key=e["intent"], intent=e["intent"], question=e["question"],
-                        answer=e["answer"], examples=tuple(e.get("examples", ())))
-               for e in data["entries"]]
-    return FaqMatcher(entries)
+    """Built once per process: the help desk FAQ ships with the code."""
+    return matcher_module.helpdesk_matcher()
 
 
 def ask_helpdesk(question: str) -> MatchResult:

@@ -279,7 +279,8 @@ class ConceptTagger:
         self._sound: Any = None
 
     def tag(self, text: str) -> list[ConceptHit]:
-        """The concepts in ``text`` (already normalised), leftmost-longest, then the regexes."""
+        """The concepts in ``text`` (already normalised): table forms not inside a longer form,
+        then the regular expressions, then the concepts implied by others together."""
         hits: list[ConceptHit] = []
         if text:
             # Every match that is not inside a longer one: 送到 is "arrive" (not also the 送 of

@@ -101,18 +101,18 @@ class SocketSession:
                 raise WebSocketDisconnect(received.get("code", 1000))
             raw = received.get("text")
             if raw is None:  # a binary frame: the protocol is JSON text
-                await self.send(_error(None, "bad_frame", "无法识别的消息"))
+                await self.send(_error(None, "bad_frame", gettext("无法识别的消息")))
                 continue
             if len(raw) > MAX_FRAME_CHARS:
-                await self.send(_error(None, "frame_too_large", "消息过大"))
+                await self.send(_error(None, "frame_too_large", gettext("消息过大")))
                 continue
             try:
                 frame = json.loads(raw)
             except ValueError:
-                await self.send(_error(None, "bad_frame", "无法识别的消息"))
+                await self.send(_error(None, "bad_frame", gettext("无法识别的消息")))
                 continue
             if not isinstance(frame, dict):
-                await self.send(_error(None, "bad_frame", "无法识别的消息"))
+                await self.send(_error(None, "bad_frame", gettext("无法识别的消息")))
                 continue
             kind = frame.get("type")
             if kind == "ping":
@@ -123,7 +123,7 @@ class SocketSession:
                 await self.send_message(frame)
             else:
                 await self.send(_error(frame.get("client_msg_id"), "bad_frame",
-                                       "无法识别的消息"))
+                                       gettext("无法识别的消息")))
 
     async def watch(self) -> None:
         """Close the socket once its login is gone (logged out, account disabled). Checked
@@ -172,7 +172,7 @@ class SocketSession:
         try:
             conversation_id = int(frame.get("conversation_id"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            await self.send(_error(client_msg_id, "bad_frame", "缺少会话编号"))
+            await self.send(_error(client_msg_id, "bad_frame", gettext("缺少会话编号")))
             return
         posted: service.Posted | None = None
         blocked: service.MessageBlocked | None = None

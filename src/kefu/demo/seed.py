@@ -17,9 +17,12 @@ from kefu.accounts import repository as accounts_repository
 from kefu.accounts import service as accounts
 from kefu.accounts.roles import ROLE_LABELS, Role
 from kefu.autoreply import service as autoreply
+from kefu.chat import service as chat
+from kefu.chat.schemas import DayHoursIO
 from kefu.demo import catalogue
 from kefu.demo.images import render_product_image
 from kefu.deposit import service as deposit
+from kefu.diversion import service as diversion
 from kefu.kit import clock
 from kefu.kit.db import Database
 from kefu.marketplace import repository as marketplace_repository
@@ -115,11 +118,74 @@ async def _seed_store_extras(session: AsyncSession, store_id: int, spec: Any) ->
             "answer": _get(e, "answer"), "examples": list(_get(e, "examples", []))}
            for e in _get(spec, "faq", [])]
     await autoreply.seed_rules(session, store_id, faq)
+    await _seed_chat_setup(session, store_id, spec)
+
+
+async def _store_staff(session: AsyncSession, store_id: int) -> tuple[Any, list[Any]]:
+    members = await accounts.store_members(session, store_id)
+    owner = accounts.principal_of(next(u for u in members if u.role == Role.MERCHANT_OWNER))
+    agents = [accounts.principal_of(u) for u in members if u.role == Role.MERCHANT_AGENT]
+    return owner, agents
+
+
+async def _seed_chat_setup(session: AsyncSession, store_id: int, spec: Any) -> None:
+    """Working hours, quick replies, and agents online so new chats are assigned."""
+    owner, agents = await _store_staff(session, store_id)
+    hours = _get(spec, "working_hours") or {}
+    opens, closes = _get(hours, "opens", "09:00"), _get(hours, "closes", "22:00")
+    await chat.set_store_hours(
+        session, owner,
+        [DayHoursIO(weekday=day, opens=opens, closes=closes) for day in range(7)], [])
+    for text in _get(spec, "quick_replies", []):
+        await chat.add_quick_reply(session, owner, text, "store")
+    for agent in agents:
+        await chat.set_agent_status(session, agent, "online", 8)
 
 
 async def _seed_conversations(session: AsyncSession) -> None:
-    """Sample chats (filled in by the chat domain's seeding)."""
-    return None
+    """The catalogue's sample chats, sent through the chat service like real ones (so the
+    auto-replies and the waits behave as they would)."""
+    stores = {s.slug: s for s in await marketplace_repository.stores(session)}
+    titles = {_get(p, "slug"): _get(p, "title")
+              for spec in catalogue.STORES for p in _get(spec, "products", [])}
+    for number, sample in enumerate(catalogue.SAMPLE_CONVERSATIONS):
+        store = stores.get(sample["store_slug"])
+        user = await accounts_repository.user_by_username(session, sample["buyer_username"])
+        if store is None or user is None:
+            continue
+        buyer = accounts.principal_of(user)
+        owner, agents = await _store_staff(session, store.id)
+        product_id = order_id = None
+        if sample.get("product_slug"):
+            views = await marketplace.store_catalogue(session, store.id)
+            product_id = next((v.product.id for v in views
+                               if v.product.title == titles.get(sample["product_slug"])), None)
+        if sample.get("order_status"):
+            orders = await marketplace.list_orders(session, buyer, status=sample["order_status"])
+            order_id = next((o.order.id for o in orders if o.store.id == store.id), None)
+        conversation = await chat.open_conversation(session, buyer, store.id,
+                                                    product_id=product_id, order_id=order_id)
+        for line, (sender, text) in enumerate(sample["messages"]):
+            actor = buyer
+            if sender != "buyer":
+                # Whoever the chat assigned the buyer to answers (the owner when nobody is).
+                facts = await chat.conversation_facts(session, conversation.id)
+                actor = next((a for a in agents if a.user_id == facts.assigned_agent_id), owner)
+            await chat.send_message(session, actor, conversation.id,
+                                    client_msg_id=f"demo-{number}-{line}", text=text)
+
+
+async def _seed_violation_example(session: AsyncSession) -> None:
+    """One refused contact, so the platform console has something to show."""
+    spec = catalogue.STORES[1]
+    store = await marketplace_repository.store_by_slug(session, spec["slug"])
+    if store is None:
+        return
+    _owner, agents = await _store_staff(session, store.id)
+    if agents:
+        await diversion.screen_message(session, store_id=store.id, sender_id=agents[0].user_id,
+                                       sender_side="store",
+                                       text="亲，加我vx：shanye_guoyuan88，给您发果园实拍")
 
 
 async def _seed_buyer(session: AsyncSession, spec: Any) -> None:
@@ -228,6 +294,7 @@ async def seed_demo(settings: Settings, console: Console) -> DemoSummary:
                 progress.advance(task)
                 async with db.unit_of_work() as session:
                     await _seed_conversations(session)
+                    await _seed_violation_example(session)
                 progress.advance(task)
     finally:
         await db.dispose()

@@ -20,6 +20,7 @@ Pipeline for one text (see docs/diversion.md for the operator's view):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -255,7 +256,7 @@ class Detector:
             if cue.channel == "external_platform" and _fold_word(cue.word) in own_platforms:
                 continue
             add(cue.word, _KIND_CUE, cue.channel, cue.strength)
-        for word in vocab.EXCLUSIONS:
+        for word in (*vocab.EXCLUSIONS, *vocab.SEEN_ON_PLATFORM):
             add(word, _KIND_EXCLUDE)
         for word in vocab.ORDER_CUES:
             add(word, _KIND_ORDER)
@@ -293,7 +294,10 @@ class Detector:
         best = _best(window_hits)
         if best is None:
             return CLEAN
-        first = joined.count("\n", 0, _original_span(wnorm, best)[0])
+        starts = [0]
+        for message in recent:
+            starts.append(starts[-1] + len(message) + 1)
+        first = bisect.bisect_right(starts, _original_span(wnorm, best)[0]) - 1
         return self._verdict(wnorm, best, used_window=True,
                              window_messages=len(recent) - first + 1)
 
@@ -360,9 +364,10 @@ class Detector:
             for match in _TOKEN.finditer(folded):
                 token = match.group(1)
                 if any(c.isalpha() for c in token):
+                    shown = norm.folded_original_text(match.start(), match.end())
                     hits.append(_Hit(_PRIORITY_TOKEN, match.start(), match.end(),
-                                     "external_platform", "external.token",
-                                     f"疑似其他平台口令：{match.group()}", True))
+                                     "external_platform", "external_platform.token",
+                                     f"疑似其他平台口令：{shown}", True))
         return hits
 
     def _words(self, norm: Normalized) -> tuple[list[_Cue], list[tuple[int, int]],
@@ -431,11 +436,13 @@ class Detector:
             if channel == "other" and _MOBILE.fullmatch(compact, a, b) is not None:
                 channel = "phone"  # 支付宝 13811112222
             return _Hit(_PRIORITY_ACCOUNT, cue.start, b, channel, f"{channel}.account",
-                        _account_reason(channel, word, shown, cue.homophone), False)
+                        _account_reason(channel, word, shown, compact[a:b], cue.homophone),
+                        False)
         if cue.strength == vocab.ACCOUNT:
             return None
         strong = cue.strength == vocab.STRONG
         how = "关键词"
+        after = False  # made a contact by a verb after it (淘宝店, 微信号)
         if not strong and norm.is_disguised(cue.start, cue.end):
             strong, how = True, "变形写法"
         if not strong:
@@ -444,11 +451,13 @@ class Detector:
             if pre is not None and pre.search(compact, max(0, cue.start - 4), cue.start):
                 strong, how = True, "联系动词"
             elif post is not None and post.match(compact, cue.end) is not None:
-                strong, how = True, "联系动词"
+                strong, how, after = True, "联系动词", True
         if not strong:
             return None
         if self._negation.search(compact, norm.clause_start(cue.start, 16), cue.start):
             return None  # "请勿加微信", "本店不支持私下交易" (within the clause)
+        if channel == "external_platform" and after and _is_question(norm, cue.end):
+            return None  # "你们在天猫也有店吗": a question about a platform is not a pointer
         end = cue.end
         if how == "联系动词":
             post = self._post.get(channel)
@@ -458,7 +467,7 @@ class Detector:
         shown = norm.original_text(cue.start, end)
         rule = f"{channel}.{'homophone' if cue.homophone else 'word'}"
         return _Hit(_PRIORITY_WORD[channel], cue.start, end, channel, rule,
-                    _word_reason(channel, shown, how, cue.homophone), False)
+                    _word_reason(channel, _oneline(shown), how, cue.homophone), False)
 
     def _account(self, norm: Normalized, cue: _Cue) -> tuple[int, int] | None:
         """The account written right after a contact word, if it looks like one."""
@@ -526,7 +535,7 @@ class Detector:
             if number in self.hotlines or self._number_context(norm, start, end, orders,
                                                                deliveries):
                 continue
-            shown = norm.original_text(start, end)
+            shown = _oneline(norm.original_text(start, end))
             channel, rule = "phone", "phone.mobile"
             reason = f"疑似手机号：{number}（原文「{shown}」）"
             wechat = _near_cue(cues, start, end, "wechat")
@@ -643,6 +652,15 @@ class Detector:
         return Verdict(True, hit.channel, matched.strip(), reason, hit.rule, used_window)
 
 
+def _is_question(norm: Normalized, start: int) -> bool:
+    """Does the clause that goes on at compact[start] end with a question particle?"""
+    compact = norm.compact
+    end = start
+    while end < len(compact) and end - start < 16 and not (end > start and norm.clause[end]):
+        end += 1
+    return compact[start:end].endswith(("吗", "嘛"))
+
+
 def _original_span(norm: Normalized, hit: _Hit) -> tuple[int, int]:
     if hit.folded:
         return norm.folded_map[hit.start], norm.folded_map[hit.end - 1] + 1
@@ -679,11 +697,19 @@ _CUE_NAMES = {
 }
 
 
-def _account_reason(channel: str, word: str, account: str, homophone: bool) -> str:
+def _oneline(text: str) -> str:
+    return " / ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _account_reason(channel: str, word: str, account: str, normalized: str,
+                    homophone: bool) -> str:
     kind = {"wechat": "微信号", "qq": "QQ号", "phone": "电话号码", "other": "站外账号"}.get(
         channel, "账号")
     what = "谐音词" if homophone else "关键词"
-    return f"疑似{kind}：{what}「{word}」后跟账号 {account}"
+    shown = _oneline(account)
+    if normalized.isdigit() and normalized != shown:
+        shown = f"{normalized}（原文「{shown}」）"
+    return f"疑似{kind}：{what}「{_oneline(word)}」后跟账号 {shown}"
 
 
 def _word_reason(channel: str, shown: str, how: str, homophone: bool) -> str:

@@ -12,7 +12,7 @@ from kefu.accounts.roles import Principal
 from kefu.diversion.models import Violation
 
 
-def violations_visible_to(principal: Principal) -> Select[Violation]:  # type: ignore[type-var]
+def violations_visible_to(principal: Principal) -> Select[Violation]:
     query = select(Violation)
     if principal.is_platform:
         return query
@@ -73,7 +73,7 @@ async def demotions(session: AsyncSession, store_ids: Sequence[int], now: dateti
                Violation.status != "reversed")
         .group_by(Violation.store_id)
     )
-    return {int(store_id): until for store_id, until in rows.all()}
+    return {int(store_id): until for store_id, until in rows.all() if until is not None}
 
 
 async def by_attempt(session: AsyncSession, conversation_id: int, sender_id: int,

@@ -93,7 +93,7 @@ PLATFORM_WORDS = [
 LINK_WORDS = _cues(
     "link", STRONG,
     "点我主页 看我主页 进我主页 去我主页 主页有联系 主页联系 主页有微 主页有v 主页简介 看我简介 "
-    "简介有联系 个人简介 签名有联系 浏览器打开 在我主页 主页里有 主页上有 在简介 简介里有")
+    "简介有联系 个人简介 签名有联系 浏览器打开 在我主页 主页里有 主页上有 在简介 简介里有 主页有我")
 QR_WORDS = [
     *_cues("qr", STRONG,
            "扫码加 扫码进 扫码入 扫码关注 扫码联系 扫码添加 扫一扫加 扫我 扫这个码 "
@@ -110,13 +110,19 @@ OTHER_WORDS = [
            "电报号 钉钉号 加我钉钉 飞书号 skype 陌陌号 同城面交 面交 当面交易 私下给你 私下便宜 "
            "私下优惠 私下打折 私下发你 直接转我 直接转给我 私下转我 转我就行 转给我就行 "
            "走支付宝 支付宝转我 支付宝转给我 私信我小号 加我小号 加小号 小号联系 我的小号是 "
-           "小号私聊 小号找我"),
+           "小号私聊 小号找我 我的联系方式 有我的联系方式 拉你进群 拉你入群 拉你进去 拉你进来 "
+           "进我的群 加我的群 转个账给我 转账给我 平台扣点 平台抽成 避开平台 绕开平台 不经过平台 "
+           "不通过平台"),
     *_cues("other", WEAK, "联系方式 钉钉 飞书 电报 陌陌 邮箱 私聊 支付宝 email"),
 ]
 
 # "薇❤" is written for 薇信: every contact word ending in 信 also counts with a heart.
 WECHAT_WORDS += [CueWord(c.word[:-1] + "♥", c.channel, max(c.strength, STRONG))
                  for c in WECHAT_WORDS if c.word.endswith("信") and len(c.word) >= 2]
+
+# "在抖音看到你们的直播": where a buyer saw the shop is not an invitation to go there.
+_SEEN = "看到 上看到 里看到 刷到 上刷到 看见 上看见 搜到 上搜到".split()
+SEEN_ON_PLATFORM = [c.word + seen for c in PLATFORM_WORDS if c.strength == WEAK for seen in _SEEN]
 
 ALL_WORDS: list[CueWord] = [
     *WECHAT_WORDS, *QQ_WORDS, *PHONE_WORDS, *PLATFORM_WORDS, *LINK_WORDS, *QR_WORDS, *OTHER_WORDS,
@@ -143,7 +149,8 @@ EXCLUSIONS = (
 # Verbs that make a WEAK word a contact (checked just before / just after the word).
 PRE_VERBS = {
     "wechat": "加 + 加我 加个 加下 加一下 我的 你的 我们的 有 私 搜 搜我 留 留个 发我 发到 发你 "
-              "看我 走 换 给个 要个 联系 通过 添加 关注 转 转我 转到 转账到 付到 打到",
+              "看我 看下我 看看我 翻我 翻翻我 去我 走 换 给个 要个 联系 通过 添加 关注 转 转我 转到 "
+              "转账到 付到 打到",
     "qq": "加 + 加我 加个 加下 加一下 我的 你的 有 私 搜 留 留个 发我 发到 联系 通过 添加",
     "phone": "",
     "external_platform": "去 到 来 移步 转 搜 关注 打开 我们的 我们家 我家 我的 我们 上我们 回",
