@@ -67,6 +67,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def stored_messages(server: Server) -> float:
+    """Messages stored so far by the server (all kinds, auto-replies included)."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{server.base}/metrics")).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("kefu_chat_messages_total{"))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -321,11 +329,13 @@ async def throughput(server: Server, seeded: Seeded, seconds: float) -> dict[str
     rss_connected = server.rss_mb
     await asyncio.sleep(1.0)  # warm-up, not counted
     tally.latencies.clear()
+    stored_before = await stored_messages(server)
     started, cpu_started = time.perf_counter(), cpu_seconds(server.process.pid)
     await asyncio.sleep(seconds)
     delivered = len(tally.latencies)
     elapsed = time.perf_counter() - started
     server_cpu = cpu_seconds(server.process.pid) - cpu_started
+    stored = await stored_messages(server) - stored_before
     latencies = list(tally.latencies)
     rss_busy = server.rss_mb
     tally.counting = False
@@ -336,6 +346,8 @@ async def throughput(server: Server, seeded: Seeded, seconds: float) -> dict[str
     return {
         "clients": len(seeded.buyers) + len(seeded.agent_tokens),
         "messages_per_second": delivered / elapsed,
+        # Everything the server stored meanwhile, with the auto-reply domain's answers.
+        "stored_per_second": stored / elapsed,
         "delivered": delivered,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
@@ -412,7 +424,9 @@ def report(results: list[dict[str, Any]]) -> None:
               f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{raw:>28}"
               f"{rss:>24}{str(r['errors']) + '/' + str(r['lost']):>13}")
     for r in results:
-        print(f"{r['database']}: server CPU {r['server_cpu_percent']:.0f}% of one core, "
+        print(f"{r['database']}: {r['stored_per_second']:.0f} messages/s stored in all "
+              f"(with automatic answers); "
+              f"server CPU {r['server_cpu_percent']:.0f}% of one core, "
               f"{r['server_cpu_ms_per_message'] or 0:.1f} ms CPU per delivered message; "
               f"machine load average {r['load_average']:.1f} on {os.cpu_count()} CPUs")
     for r in results:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,27 +31,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from browser.support import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
+
 PASSWORD = "browser-pass-2026"
 SHOTS = Path(os.environ.get("KEFU_SHOTS", "/tmp/kefu-shots"))
 SEED_SCRIPT = Path(__file__).resolve().parent / "seed.py"
 # Working hours start at 09:00 in Asia/Shanghai; the server's clock starts tomorrow at 10:00.
 START_LOCAL = (10, 0)
-
-
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("KEFU_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (KEFU_REQUIRE_BROWSER is set)")
-        pytest.skip("Debian's chromium is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _test_database_url() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,26 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browser.support import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
 from conftest import TEST_DATABASE_URL, is_postgres
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("KEFU_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (KEFU_REQUIRE_BROWSER is set)")
-        pytest.skip("Debian's chromium is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _demo_database_url(folder: Path) -> str:
@@ -52,9 +35,9 @@ def _demo_database_url(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[str]:
-    _require_chromium()
+    require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KEFU_DATABASE_URL": _demo_database_url(folder), "KEFU_MODE": "demo",
            "KEFU_SECRET_KEY": "browser-test-secret", "KEFU_UPLOAD_DIR": str(folder / "up"),
            "KEFU_LOG_LEVEL": "WARNING"}

@@ -242,6 +242,11 @@ async def set_my_status(body: schemas.AgentStatusIn, session: ChatDb, caller: Ca
     return await service.set_agent_status(session, caller, body.status, body.capacity)
 
 
+@router.get("/api/chat/summary", response_model=schemas.SummaryOut)
+async def summary(session: ChatDb, caller: Caller) -> schemas.SummaryOut:
+    return await service.workbench_summary(session, caller)
+
+
 @router.get("/api/chat/search", response_model=list[schemas.MessageOut])
 async def search(session: ChatDb, caller: Caller, q: str = "", limit: int = 50
                  ) -> list[schemas.MessageOut]:

@@ -77,20 +77,46 @@ async def conversation_between(session: AsyncSession, store_id: int, buyer_id: i
     )).scalar_one_or_none()
 
 
+def _inbox_scope(principal: Principal) -> Select[Conversation]:
+    """What a principal's list shows: agents theirs and the queue; everyone else their scope."""
+    query = conversations_visible_to(principal)
+    if principal.is_merchant and not principal.is_store_owner:
+        query = query.where(or_(
+            Conversation.assigned_agent_id == principal.user_id,
+            and_(Conversation.assigned_agent_id.is_(None),
+                 Conversation.status == STATUS_OPEN)))
+    return query
+
+
+async def inbox_summary(session: AsyncSession, principal: Principal, now: datetime
+                        ) -> tuple[int, int, int, int, int]:
+    """Over the principal's open conversations: (open, a buyer waiting for a reply, of which
+    overdue, queued, unread buyer messages)."""
+    scope = _inbox_scope(principal).where(Conversation.status == STATUS_OPEN).subquery()
+    counts = (await session.execute(select(
+        func.count(),
+        func.sum(case((scope.c.open_wait_id.is_not(None), 1), else_=0)),
+        func.sum(case((scope.c.wait_due_at <= now, 1), else_=0)),
+        func.sum(case((scope.c.assigned_agent_id.is_(None), 1), else_=0)),
+    ).select_from(scope))).one()
+    unread = (await session.execute(
+        select(func.count()).select_from(Message)
+        .join(scope, scope.c.id == Message.conversation_id)
+        .where(Message.sender_side == SIDE_BUYER, Message.seq > scope.c.store_read_seq)
+    )).scalar_one()
+    return (int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0),
+            int(counts[3] or 0), int(unread or 0))
+
+
 async def inbox(session: AsyncSession, principal: Principal, *, status: str | None,
                 limit: int, store_id: int | None = None, buyer_id: int | None = None
                 ) -> list[Conversation]:
     """A principal's conversation list. Store side: the ones a buyer is waiting on first,
     longest wait first; then the rest, latest activity first. Agents see theirs and the
     queue; owners the whole store."""
-    query = conversations_visible_to(principal)
+    query = _inbox_scope(principal)
     if status is not None:
         query = query.where(Conversation.status == status)
-    if principal.is_merchant and not principal.is_store_owner:
-        query = query.where(or_(
-            Conversation.assigned_agent_id == principal.user_id,
-            and_(Conversation.assigned_agent_id.is_(None),
-                 Conversation.status == STATUS_OPEN)))
     if store_id is not None:
         query = query.where(Conversation.store_id == store_id)
     if buyer_id is not None:

@@ -148,6 +148,14 @@ class AgentStatusOut(BaseModel):
     load: int
 
 
+class SummaryOut(BaseModel):
+    open: int
+    waiting_for_reply: int
+    overdue: int
+    queued: int
+    unread: int
+
+
 class ContextOut(BaseModel):
     conversation_id: int
     buyer_id: int

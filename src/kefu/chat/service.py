@@ -62,6 +62,7 @@ from kefu.chat.schemas import (
     ProductCardOut,
     QuickReplyOut,
     StoreHoursOut,
+    SummaryOut,
     VerifyOut,
 )
 from kefu.kit import audit, clock
@@ -904,6 +905,16 @@ async def conversation_context(session: AsyncSession, actor: Principal, conversa
                       buyer_name=names.users.get(conversation.buyer_id, ""), product=product,
                       orders=[OrderCardOut(**card)
                               for card in await _order_cards(session, views)])
+
+
+async def workbench_summary(session: AsyncSession, actor: Principal) -> SummaryOut:
+    """The workbench's counters over the caller's open conversations: how many buyers wait
+    for a reply (and how many of them past the on-time limit), the queue, unread messages."""
+    _require_store_member(actor)
+    open_count, waiting, overdue, queued, unread = await repository.inbox_summary(
+        session, actor, clock.now())
+    return SummaryOut(open=open_count, waiting_for_reply=waiting, overdue=overdue,
+                      queued=queued, unread=unread)
 
 
 async def search(session: AsyncSession, actor: Principal, query: str, limit: int = 50

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat import hours, repository
@@ -62,50 +63,52 @@ def _clear(conversation: Conversation) -> None:
     conversation.wait_nudged = False
 
 
+async def _finish(session: AsyncSession, wait_id: int, **values: object) -> None:
+    # One UPDATE, guarded by "still open": what to write is known from the conversation row
+    # (its copy of the wait's clock start), so the wait itself need not be read first.
+    await session.execute(update(Wait).where(Wait.id == wait_id, Wait.ended_at.is_(None))
+                          .values(**values).execution_options(synchronize_session="evaluate"))
+
+
 async def answer(session: AsyncSession, conversation: Conversation, agent_id: int,
-                 now: datetime) -> Wait | None:
+                 now: datetime) -> None:
     """A human store reply: end the open wait, if any, and record how fast it came."""
-    wait = await open_wait(session, conversation)
+    wait_id, clock_started_at = conversation.open_wait_id, conversation.wait_clock_started_at
     _clear(conversation)
-    if wait is None or wait.ended_at is not None:
-        return None
+    if wait_id is None or clock_started_at is None:
+        return
     schedule = await hours.load_schedule(session, conversation.store_id)
-    seconds = schedule.business_seconds(wait.clock_started_at, now)
-    wait.first_human_reply_at = now
-    wait.answered_by = agent_id
-    wait.agent_id = agent_id
-    wait.response_seconds = int(seconds)
-    wait.on_time = seconds <= on_time_seconds()
-    wait.ended_at = now
-    wait.outcome = OUTCOME_ANSWERED
-    return wait
+    seconds = schedule.business_seconds(clock_started_at, now)
+    await _finish(session, wait_id, first_human_reply_at=now, answered_by=agent_id,
+                  agent_id=agent_id, response_seconds=int(seconds),
+                  on_time=seconds <= on_time_seconds(), ended_at=now,
+                  outcome=OUTCOME_ANSWERED)
 
 
 async def close_unanswered(session: AsyncSession, conversation: Conversation, now: datetime
-                           ) -> Wait | None:
+                           ) -> None:
     """The conversation was resolved while the buyer still waited: a wait not answered."""
-    wait = await open_wait(session, conversation)
+    wait_id = conversation.open_wait_id
     _clear(conversation)
-    if wait is None or wait.ended_at is not None:
-        return None
-    wait.agent_id = conversation.assigned_agent_id or wait.agent_id
-    wait.on_time = False
-    wait.ended_at = now
-    wait.outcome = OUTCOME_UNANSWERED
-    return wait
+    if wait_id is None:
+        return
+    values: dict[str, object] = {"on_time": False, "ended_at": now,
+                                 "outcome": OUTCOME_UNANSWERED}
+    if conversation.assigned_agent_id is not None:
+        values["agent_id"] = conversation.assigned_agent_id
+    await _finish(session, wait_id, **values)
 
 
 async def reassign(session: AsyncSession, conversation: Conversation) -> None:
     """The responsible agent of an open wait follows the conversation's assignee."""
-    wait = await open_wait(session, conversation)
-    if wait is not None:
-        wait.agent_id = conversation.assigned_agent_id
+    if conversation.open_wait_id is not None:
+        await _finish(session, conversation.open_wait_id,
+                      agent_id=conversation.assigned_agent_id)
 
 
 async def mark_nudged(session: AsyncSession, conversation: Conversation, now: datetime) -> None:
-    wait = await open_wait(session, conversation)
-    if wait is not None:
-        wait.nudged_at = now
+    if conversation.open_wait_id is not None:
+        await _finish(session, conversation.open_wait_id, nudged_at=now)
     conversation.wait_nudged = True
 
 
