@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -196,9 +197,13 @@ class Server:
                "KEFU_LOG_LEVEL": "WARNING",
                "KEFU_UPLOAD_DIR": tempfile.mkdtemp(prefix="kefu-bench-up-")}
         env.pop("KEFU_REDIS_URL", None)
+        command = [str(Path(sys.executable).parent / "kefu"), "serve", "--no-migrate",
+                   "--host", "127.0.0.1", "--port", str(self.port)]
+        if os.environ.get("BENCH_PROFILE"):  # a profile of the server, written on exit
+            command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"],
+                       "-m", "kefu.cli", *command[1:]]
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "kefu"), "serve", "--no-migrate", "--host",
-             "127.0.0.1", "--port", str(self.port)], env=env, cwd=ROOT,
+            command, env=env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -217,7 +222,7 @@ class Server:
         return rss_mb(self.process.pid)
 
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)  # graceful: uvicorn finishes and exits
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     nudge_after_minutes: int = Field(default=30, description="Buyer may nudge after this long "
                                      "without a human reply.")
     image_max_bytes: int = Field(default=10 * 1024 * 1024, description="Chat image size cap.")
+    welcome_repeat_hours: int = Field(default=12, description="The welcome auto-reply opens a "
+                                      "wait only if none was sent in the conversation within "
+                                      "this many hours (a chatty buyer is welcomed once).")
 
     # --- after-sales ----------------------------------------------------------------------
     merchant_response_hours: int = Field(default=24, description="Merchant must act on a "

@@ -107,3 +107,25 @@ async def test_off_hours_notice_once_per_wait(client: httpx.AsyncClient, session
     kinds = [m["auto_reply_kind"] for m in await _messages(client, cid, headers["buyer"])
              if m["is_auto_reply"]]
     assert kinds == ["off_hours"]
+
+
+async def test_a_chatty_buyer_is_welcomed_once_not_at_every_wait(
+        client: httpx.AsyncClient, session: AsyncSession, clock: clock_module.TestClock) -> None:
+    ids, headers = await _world(session)
+    opened = await client.post("/api/conversations", headers=headers["buyer"],
+                               json={"store_id": ids["store"]})
+    cid = opened.json()["id"]
+
+    async def welcomes() -> int:
+        return sum(1 for m in await _messages(client, cid, headers["buyer"])
+                   if m["auto_reply_kind"] == "welcome")
+
+    await _send(client, cid, headers["buyer"], "你好", "w1")
+    await _send(client, cid, headers["agent"], "您好，在的~", "w2")
+    clock.advance(timedelta(hours=1))
+    await _send(client, cid, headers["buyer"], "还有一个问题", "w3")  # a new wait
+    assert await welcomes() == 1
+    await _send(client, cid, headers["agent"], "您说~", "w4")
+    clock.advance(timedelta(hours=23))  # the next morning, in working hours
+    await _send(client, cid, headers["buyer"], "你好，又来了", "w5")
+    assert await welcomes() == 2

@@ -565,3 +565,26 @@ async def test_the_send_path_and_the_inbox_take_a_fixed_number_of_queries(
     assert len(listed) == 15
     # conversations, last messages, unread counts, user names, store names
     assert big_inbox.count == small_inbox.count <= 5, big_inbox.statements
+
+
+async def test_workbench_summary_counts_the_buyers_waiting(
+        session: AsyncSession, clock: clock_module.TestClock, db: Database) -> None:
+    shop = await make_shop(session, agents=1, capacity=2)
+    agent = shop.agents[0]
+    buyers = [await make_buyer(session) for _ in range(3)]
+    chats = [await open_chat(session, b, shop.store) for b in buyers]  # the third is queued
+    await say(session, buyers[0], chats[0].id, "一")
+    await say(session, buyers[0], chats[0].id, "二")
+    await say(session, buyers[1], chats[1].id, "在吗")
+    await say(session, agent, chats[1].id, "在")
+    clock.advance(timedelta(minutes=6))
+    await say(session, buyers[2], chats[2].id, "有人吗")
+    with StatementCounter(db.engine) as counted:
+        mine = await service.workbench_summary(session, principal(agent))
+    assert counted.count == 2
+    # chats[0]: waiting, overdue, 2 unread; chats[1]: answered (read by answering);
+    # chats[2]: queued, waiting, 1 unread
+    assert (mine.open, mine.waiting_for_reply, mine.overdue, mine.queued, mine.unread) == (
+        3, 2, 1, 1, 3)
+    with pytest.raises(Forbidden):
+        await service.workbench_summary(session, principal(buyers[0]))

@@ -15,10 +15,12 @@ ANSWERABLE_KINDS = frozenset({"text"})
 async def answer_buyer_message(session: AsyncSession, posted: hooks.MessagePosted) -> None:
     settings = await service.settings_for(session, posted.store_id)
     if posted.wait_started:
-        # Once per wait: outside working hours the off-hours notice, else the welcome.
+        # Once per wait: outside working hours the off-hours notice; else the welcome, unless
+        # this buyer was welcomed a little while ago (welcome_repeat_hours).
         if not posted.store_open and settings.off_hours_enabled:
             await _send(session, posted, settings.off_hours_text, "off_hours")
-        elif posted.store_open and settings.welcome_enabled:
+        elif posted.store_open and settings.welcome_enabled \
+                and not await service.welcomed_recently(session, posted.conversation_id):
             await _send(session, posted, settings.welcome_text, "welcome")
     if posted.kind not in ANSWERABLE_KINDS or not (posted.text or "").strip():
         return

@@ -11,10 +11,12 @@ buyer waits for a person.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.roles import Principal
@@ -23,6 +25,7 @@ from kefu.autoreply.matcher import FaqEntry, FaqMatcher, MatchResult, classify_a
 from kefu.autoreply.models import AutoReplyLog, AutoReplyRule, AutoReplySettings
 from kefu.kit import clock
 from kefu.kit.errors import Forbidden, InvalidInput, NotFound, _
+from kefu.settings import get_settings
 
 MAX_RULES = 500
 
@@ -49,14 +52,28 @@ def _require_store_staff(actor: Principal, *, owner: bool = False) -> int:
 async def settings_for(session: AsyncSession, store_id: int) -> AutoReplySettings:
     found = await session.get(AutoReplySettings, store_id)
     if found is None:
-        found = AutoReplySettings(store_id=store_id, welcome_enabled=True,
-                                  welcome_text=DEFAULT_WELCOME, faq_enabled=True,
-                                  keywords_enabled=True, off_hours_enabled=True,
-                                  off_hours_text=DEFAULT_OFF_HOURS,
-                                  after_sales_pointer_enabled=True, updated_at=clock.now())
-        session.add(found)
-        await session.flush()
+        # Two first messages to a store at once both create its defaults: the second insert
+        # does nothing instead of failing.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(insert(AutoReplySettings).values(
+            store_id=store_id, welcome_enabled=True, welcome_text=DEFAULT_WELCOME,
+            faq_enabled=True, keywords_enabled=True, off_hours_enabled=True,
+            off_hours_text=DEFAULT_OFF_HOURS, after_sales_pointer_enabled=True,
+            updated_at=clock.now()).on_conflict_do_nothing())
+        found = await session.get(AutoReplySettings, store_id)
+        assert found is not None
     return found
+
+
+async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool:
+    since = clock.now() - timedelta(hours=get_settings().welcome_repeat_hours)
+    found = (await session.execute(
+        select(AutoReplyLog.id).where(AutoReplyLog.conversation_id == conversation_id,
+                                      AutoReplyLog.kind == "welcome",
+                                      AutoReplyLog.created_at >= since).limit(1)
+    )).first()
+    return found is not None
 
 
 @dataclass
