@@ -147,9 +147,17 @@ def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
                                               help="Serve after seeding.")] = True,
 ) -> None:
-    """Create a realistic demo marketplace, print its logins, and serve it."""
-    os.environ.setdefault("KEFU_MODE", "demo")
-    os.environ.setdefault("KEFU_DATABASE_URL", "sqlite+aiosqlite:///./kefu-demo.db")
+    """Create a realistic demo marketplace, print its logins, and serve it.
+
+    It never touches the configured production database: the demo has its own
+    (``KEFU_DEMO_DATABASE_URL``, default ``./kefu-demo.db``) and runs in demo mode only."""
+    if os.environ.get("KEFU_MODE", "demo") != "demo":
+        console.print("[red]kefu demo runs only in demo mode (unset KEFU_MODE or set it to "
+                      "demo)[/red]")
+        raise typer.Exit(2)
+    os.environ["KEFU_MODE"] = "demo"
+    os.environ["KEFU_DATABASE_URL"] = os.environ.get(
+        "KEFU_DEMO_DATABASE_URL", "sqlite+aiosqlite:///./kefu-demo.db")
     os.environ.setdefault("KEFU_LOG_JSON", "false")
     from kefu.settings import get_settings
 

@@ -20,6 +20,8 @@ HOOK_MODULES: tuple[str, ...] = (
     "kefu.diversion.service",  # search demotion weight
     "kefu.diversion.chat_screen",  # refuse / warn contact details on the send path
     "kefu.autoreply.chat_reaction",  # welcome, off-hours, FAQ, after-sales pointer
+    "kefu.chat.account_hooks",  # a disabled agent goes offline
+    "kefu.chat.ranking",  # store weight from the 7-day response rate
 )
 
 

@@ -38,7 +38,9 @@ def demo_server() -> Iterator[str]:
     require_chromium()
     folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
     port = free_port()
-    env = {**os.environ, "KEFU_DATABASE_URL": _demo_database_url(folder), "KEFU_MODE": "demo",
+    database_url = _demo_database_url(folder)
+    env = {**os.environ, "KEFU_DATABASE_URL": database_url,
+           "KEFU_DEMO_DATABASE_URL": database_url, "KEFU_MODE": "demo",
            "KEFU_SECRET_KEY": "browser-test-secret", "KEFU_UPLOAD_DIR": str(folder / "up"),
            "KEFU_LOG_LEVEL": "WARNING"}
     seeded = subprocess.run([sys.executable, "-m", "kefu.cli", "demo", "--no-serve"], env=env,

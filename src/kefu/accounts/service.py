@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -207,6 +208,16 @@ async def pending_invitations(session: AsyncSession, actor: Principal) -> list[S
     return await repository.open_invitations(session, actor.store_id, clock.now())
 
 
+DeactivationHook = Callable[[AsyncSession, Principal], Awaitable[None]]
+_deactivation_hooks: dict[str, DeactivationHook] = {}
+
+
+def register_deactivation_hook(name: str, hook: DeactivationHook) -> None:
+    """Other domains act when an account stops working (the chat takes the agent offline and
+    hands their conversations on); accounts knows nothing about them."""
+    _deactivation_hooks[name] = hook
+
+
 async def set_agent_active(session: AsyncSession, actor: Principal, user_id: int,
                            active: bool) -> User:
     """An owner disables or re-enables one of their agents; disabling ends their sessions."""
@@ -215,6 +226,9 @@ async def set_agent_active(session: AsyncSession, actor: Principal, user_id: int
             or user.role != Role.MERCHANT_AGENT:
         raise NotFound(_("客服不存在"))
     user.is_active = active
+    if not active:
+        for hook in _deactivation_hooks.values():
+            await hook(session, principal_of(user))
     await audit.record(session, subject_type="user", subject_id=user.id,
                        action="enabled" if active else "disabled", actor_id=actor.user_id,
                        actor_role=actor.role)

@@ -11,7 +11,7 @@ from kefu.autoreply import service
 from kefu.kit.errors import DomainError
 from kefu.kit.i18n import gettext
 from kefu.web.deps import CurrentPrincipal, DbSession
-from kefu.web.forms import discard_failed_write, error_text
+from kefu.web.forms import discard_failed_write, error_text, parse_id
 from kefu.web.templating import render, set_flash
 
 router = APIRouter(include_in_schema=False)
@@ -77,10 +77,10 @@ async def save_rule(
 ) -> Response:
     try:
         await service.save_rule(
-            session, principal, rule_id=int(rule_id) if rule_id.isdigit() else None, kind=kind,
+            session, principal, rule_id=parse_id(rule_id), kind=kind,
             question=question, answer=answer, examples=_lines(examples),
             keywords=_lines(keywords),
-            product_ids=[int(p) for p in _lines(product_ids) if p.isdigit()],
+            product_ids=[i for i in (parse_id(p) for p in _lines(product_ids)) if i is not None],
             enabled=enabled == "1")
     except DomainError as error:
         await discard_failed_write(session)

@@ -201,7 +201,7 @@ async def verify_transcript(request: Request, _caller: Caller) -> schemas.Verify
         return service.verify_transcript_html(text)
     try:
         document: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput(_("不是有效的聊天记录文件"), code="not_a_transcript") from None
     return service.verify_transcript(document)
 

@@ -47,6 +47,8 @@ class ScreenContext:
     recent_texts: tuple[str, ...]
     # The client's idempotency key: a resend of a blocked message is the same attempt.
     client_msg_id: str | None = None
+    # Where the (re-encoded) image is stored, to keep as evidence.
+    image_path: str | None = None
 
 
 @dataclass(frozen=True)

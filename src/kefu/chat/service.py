@@ -67,7 +67,7 @@ from kefu.chat.schemas import (
 )
 from kefu.kit import audit, clock
 from kefu.kit.db import is_postgres
-from kefu.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, _
+from kefu.kit.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, _
 from kefu.kit.events import publish_after_commit
 from kefu.kit.i18n import gettext
 from kefu.kit.media import save_image
@@ -95,6 +95,12 @@ MESSAGES_BLOCKED = Counter("kefu_chat_messages_blocked_total",
 SCREEN_ERRORS = Counter("kefu_chat_screen_errors_total", "Chat screens that raised", ["screen"])
 REACTION_ERRORS = Counter("kefu_chat_reaction_errors_total",
                           "After-message reactions that raised", ["reaction"])
+
+
+class ScreenUnavailable(DomainError):
+    """A screen failed on a store message: refused for now, safe to retry."""
+
+    status_code = 503
 
 
 class MessageBlocked(InvalidInput):
@@ -399,7 +405,8 @@ async def send_image(session: AsyncSession, actor: Principal, conversation_id: i
     stored = await asyncio.to_thread(save_image, data, settings.upload_dir,
                                      max_bytes=settings.image_max_bytes, folder="chat")
     warning = await _screen(session, conversation, actor, kind=KIND_IMAGE, text=None,
-                            image=data, client_msg_id=client_msg_id)
+                            image=data, client_msg_id=client_msg_id,
+                            image_path=stored.path)
     return await _store_human(
         session, conversation, actor, kind=KIND_IMAGE, client_msg_id=client_msg_id, text=None,
         data={"width": stored.width, "height": stored.height}, warning=warning,
@@ -415,7 +422,7 @@ async def _resent(session: AsyncSession, conversation: Conversation, message: Me
 
 async def _screen(session: AsyncSession, conversation: Conversation, actor: Principal, *,
                   kind: str, text: str | None, image: bytes | None,
-                  client_msg_id: str | None) -> str | None:
+                  client_msg_id: str | None, image_path: str | None = None) -> str | None:
     """Run the registered screens; returns a warning for the sender, or raises
     MessageBlocked. Each screen runs in a savepoint so a failing one leaves nothing half
     written; what a blocking screen wrote is kept."""
@@ -429,17 +436,23 @@ async def _screen(session: AsyncSession, conversation: Conversation, actor: Prin
         conversation_id=conversation.id, store_id=conversation.store_id,
         buyer_id=conversation.buyer_id, sender_id=actor.user_id,
         sender_side="buyer" if actor.is_buyer else "store", kind=kind, text=text, image=image,
-        recent_texts=tuple(recent), client_msg_id=client_msg_id)
+        recent_texts=tuple(recent), client_msg_id=client_msg_id, image_path=image_path)
     warning: str | None = None
     for name, screen in registered:
         marker = len(session.info.get("after_commit", []))
         try:
             async with session.begin_nested():
                 result = await screen(session, context)
-        except Exception:
-            log.exception("chat screen %s failed; message goes on", name)
+        except Exception as error:
             SCREEN_ERRORS.labels(name).inc()
             del session.info.get("after_commit", [])[marker:]
+            if context.sender_side == "store":
+                # A merchant's message must never slip through unchecked: refuse it and let
+                # the client retry (the same client_msg_id) once the screen works again.
+                log.exception("chat screen %s failed; store message refused", name)
+                raise ScreenUnavailable(_("消息暂时无法发送，请稍后重试"),
+                                        code="screen_unavailable") from error
+            log.exception("chat screen %s failed; buyer message goes on", name)
             continue
         if result is None or result.action == "deliver":
             continue

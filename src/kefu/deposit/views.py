@@ -13,7 +13,7 @@ from kefu.kit.errors import DomainError, NotFound, _
 from kefu.kit.i18n import gettext
 from kefu.settings import get_settings
 from kefu.web.deps import CurrentPrincipal, DbSession
-from kefu.web.forms import discard_failed_write, error_text
+from kefu.web.forms import discard_failed_write, error_text, yuan_to_fen
 from kefu.web.templating import render, set_flash
 
 router = APIRouter(include_in_schema=False)
@@ -36,10 +36,7 @@ async def top_up(request: Request, session: DbSession, principal: CurrentPrincip
                  amount_yuan: Annotated[str, Form()], idempotency_key: Annotated[str, Form()]
                  ) -> Response:
     response = RedirectResponse("/store/deposit", status_code=303)
-    try:
-        amount_fen = round(float(amount_yuan) * 100)
-    except ValueError:
-        amount_fen = 0
+    amount_fen = yuan_to_fen(amount_yuan)
     try:
         if principal.store_id is None:
             raise NotFound(_("店铺不存在"))

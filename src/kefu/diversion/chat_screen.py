@@ -14,7 +14,8 @@ async def screen_chat_message(session: AsyncSession, ctx: hooks.ScreenContext
     result = await service.screen_message(
         session, store_id=ctx.store_id, sender_id=ctx.sender_id, sender_side=ctx.sender_side,
         text=ctx.text, recent_texts=ctx.recent_texts, image=ctx.image,
-        conversation_id=ctx.conversation_id, client_msg_id=ctx.client_msg_id)
+        conversation_id=ctx.conversation_id, client_msg_id=ctx.client_msg_id,
+        image_path=ctx.image_path)
     if result is None:
         return None
     verdict = result.verdict

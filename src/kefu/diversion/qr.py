@@ -113,6 +113,9 @@ def find_qr_codes(data: bytes) -> list[str] | None:
     detector = cv2.QRCodeDetector()
     unreadable = False
     for scale in _scales(gray):
+        height, width = gray.shape[:2]
+        if scale != 1.0 and (round(height * scale) < 1 or round(width * scale) < 1):
+            continue  # a sliver of an image: scaling it would leave nothing
         scaled = gray if scale == 1.0 else cv2.resize(
             gray, None, fx=scale, fy=scale,
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)

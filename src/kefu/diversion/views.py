@@ -12,7 +12,7 @@ from kefu.diversion import service
 from kefu.kit.errors import DomainError
 from kefu.kit.i18n import gettext
 from kefu.web.deps import CurrentPrincipal, DbSession
-from kefu.web.forms import discard_failed_write, error_text
+from kefu.web.forms import discard_failed_write, error_text, parse_id
 from kefu.web.templating import environment, render, set_flash
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +30,7 @@ async def violations_page(request: Request, session: DbSession, principal: Curre
                           store_id: str = "") -> Response:
     violations = await service.list_violations(
         session, principal, channel=channel or None, status=status or None,
-        side=side or None, store_id=int(store_id) if store_id.isdigit() else None, limit=200)
+        side=side or None, store_id=parse_id(store_id), limit=200)
     return render(request, "diversion/violations.html", violations=violations,
                   filters={"channel": channel, "status": status, "side": side,
                            "store_id": store_id})

@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+
+_SECRETS = (re.compile(r"(token=)[^&\s\"']+"), re.compile(r"(/invite/)[^\s/?\"']+"))
+
+
+def _redact(text: str) -> str:
+    for pattern in _SECRETS:
+        text = pattern.sub(r"\1***", text)
+    return text
+
+
+def redact_secrets(_logger: object, _name: str, event_dict: MutableMapping[str, Any]
+                   ) -> MutableMapping[str, Any]:
+    """Bearer tokens in WebSocket URLs and invitation links never reach the logs."""
+    for key, value in list(event_dict.items()):
+        if isinstance(value, str):
+            event_dict[key] = _redact(value)
+        elif key == "positional_args" and isinstance(value, tuple):
+            event_dict[key] = tuple(_redact(v) if isinstance(v, str) else v for v in value)
+    return event_dict
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
@@ -14,6 +36,8 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        redact_secrets,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines

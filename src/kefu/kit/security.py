@@ -44,9 +44,10 @@ def csrf_token_for(secret_key: str, session_token: str) -> str:
 
 
 def csrf_token_valid(secret_key: str, session_token: str, candidate: str | None) -> bool:
-    if not candidate:
+    if not candidate or not candidate.isascii():
         return False
-    return hmac.compare_digest(csrf_token_for(secret_key, session_token), candidate)
+    return hmac.compare_digest(csrf_token_for(secret_key, session_token).encode(),
+                               candidate.encode())
 
 
 def sign(secret_key: str, payload: bytes) -> str:

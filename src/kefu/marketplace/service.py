@@ -31,6 +31,9 @@ from kefu.settings import get_settings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_QUANTITY = 99
+MAX_SKUS = 200
+MAX_STOCK = 1_000_000
+MAX_DETAIL = 5000
 SHIPPING_DAYS = 2  # simulated carrier: a shipped parcel is delivered two days later
 UNPAID_CANCEL_MINUTES = 30
 
@@ -135,8 +138,12 @@ async def create_product(session: AsyncSession, actor: Principal, *, title: str,
         raise InvalidInput(_("价格须在 0.01 至 1,000,000 元之间"), code="bad_price")
     if not skus:
         raise InvalidInput(_("至少需要一个规格"), code="no_sku")
-    if any(s.stock < 0 for s in skus):
-        raise InvalidInput(_("库存不能为负"), code="bad_stock")
+    if len(skus) > MAX_SKUS:
+        raise InvalidInput(_("规格最多 {max} 个"), code="too_many_skus", max=MAX_SKUS)
+    if any(not 0 <= s.stock <= MAX_STOCK for s in skus):
+        raise InvalidInput(_("库存须在 0 至 {max} 之间"), code="bad_stock", max=MAX_STOCK)
+    if len(detail) > MAX_DETAIL:
+        raise InvalidInput(_("详情不能超过 {max} 字"), code="detail_too_long", max=MAX_DETAIL)
     if len({(s.size, s.colour) for s in skus}) != len(skus):
         raise InvalidInput(_("规格重复"), code="duplicate_sku")
     await deposit.require_minimum(session, actor.store_id)
@@ -166,8 +173,8 @@ async def set_stock(session: AsyncSession, actor: Principal, sku_id: int, stock:
     product = await repository.product(session, sku.product_id)
     assert product is not None
     _require_merchant_of(actor, product.store_id)
-    if stock < 0:
-        raise InvalidInput(_("库存不能为负"), code="bad_stock")
+    if not 0 <= stock <= MAX_STOCK:
+        raise InvalidInput(_("库存须在 0 至 {max} 之间"), code="bad_stock", max=MAX_STOCK)
     sku.stock = stock
     return sku
 

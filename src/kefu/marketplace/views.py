@@ -16,7 +16,7 @@ from kefu.kit.i18n import gettext
 from kefu.marketplace import service
 from kefu.settings import get_settings
 from kefu.web.deps import CurrentPrincipal, DbSession, MaybePrincipal
-from kefu.web.forms import discard_failed_write, error_text
+from kefu.web.forms import discard_failed_write, error_text, yuan_to_fen
 from kefu.web.templating import environment, render, set_flash
 
 router = APIRouter(include_in_schema=False)
@@ -159,14 +159,11 @@ async def merchant_products(request: Request, session: DbSession, principal: Cur
 async def merchant_create_product(
     request: Request, session: DbSession, principal: CurrentPrincipal,
     title: Annotated[str, Form()], price_yuan: Annotated[str, Form()],
-    stock: Annotated[int, Form()], detail: Annotated[str, Form()] = "",
+    stock: Annotated[int, Form(ge=0, le=1_000_000)], detail: Annotated[str, Form()] = "",
     sizes: Annotated[str, Form()] = "", colours: Annotated[str, Form()] = "",
     image: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    try:
-        price_fen = round(float(price_yuan) * 100)
-    except ValueError:
-        price_fen = 0
+    price_fen = yuan_to_fen(price_yuan)
     size_list = [s.strip() for s in sizes.replace("，", ",").split(",") if s.strip()] or [""]
     colour_list = [c.strip() for c in colours.replace("，", ",").split(",") if c.strip()] or [""]
     images = []

@@ -81,7 +81,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     app.state.settings = settings
     app.state.db = database
     app.state.sweeper = make_sweeper(database, settings)
-    app.add_middleware(RequestContextMiddleware)
+    # Room for an image at the cap plus the multipart envelope around it.
+    app.add_middleware(RequestContextMiddleware,
+                       max_body_bytes=max(settings.upload_max_bytes,
+                                          settings.image_max_bytes) + 1024 * 1024)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_api.router)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.kit.errors import DomainError, NotAuthenticated
@@ -54,7 +55,26 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
     return _error_response(request, error.status_code, f"http_{error.status_code}", message)
 
 
+async def out_of_range_handler(request: Request, error: Exception) -> Response:
+    """Numbers too large for the database (an id of 30 digits) are bad input, not a crash."""
+    return _error_response(request, 422, "invalid_input", gettext("输入无效：数值超出范围"))
+
+
+def _is_out_of_range(error: DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    return "out of range" in text or "too large" in text or "int64" in text
+
+
+async def database_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DBAPIError)
+    if _is_out_of_range(error):
+        return await out_of_range_handler(request, error)
+    raise error
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(OverflowError, out_of_range_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)

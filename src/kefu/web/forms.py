@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,3 +31,24 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def yuan_to_fen(text: str) -> int:
+    """A price typed in yuan ("59.9", "59.90") as fen; anything else is 0 (refused later as
+    an invalid amount) rather than a crash."""
+    try:
+        amount = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return 0
+    if not amount.is_finite() or amount <= 0 or amount > 100_000_000:
+        return 0
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(text: str) -> int | None:
+    """A database id typed into a form or query string, or None."""
+    text = text.strip()
+    return int(text) if _ID.fullmatch(text) else None

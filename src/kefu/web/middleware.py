@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from http.cookies import SimpleCookie
@@ -10,7 +11,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu.kit.i18n import negotiate_locale, set_locale
+from kefu.kit.i18n import gettext, negotiate_locale, set_locale
 from kefu.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from kefu.kit.security import new_token
 
@@ -42,10 +43,24 @@ def _route_label(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False,
+                 max_body_bytes: int = 12 * 1024 * 1024) -> None:
         self.app = app
         self.secure_cookies = secure_cookies
+        self.max_body_bytes = max_body_bytes
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps({"error": {"code": "http_413", "message": gettext("上传的内容太大")}},
+                          ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -67,6 +82,23 @@ class RequestContextMiddleware:
 
         started = time.perf_counter()
         status_holder = {"status": 500}
+        # Refuse oversized bodies before anything reads them: by the declared length, and by
+        # counting what actually arrives (chunked uploads declare none).
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(send)
+            return
+        received = 0
+        limit = self.max_body_bytes
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -82,7 +114,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            try:
+                await self.app(scope, receive_limited, send_wrapper)
+            except BodyTooLarge:
+                status_holder["status"] = 413
+                await self._too_large(send)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_label(scope)
