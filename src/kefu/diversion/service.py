@@ -41,8 +41,8 @@ VIOLATION_MACHINE = StateMachine(
     ],
 )
 CHANNEL_LABELS = {
-    "wechat": "微信", "qq": "QQ", "phone": "电话", "external_platform": "其他平台",
-    "link": "站外链接", "qr": "二维码", "other": "其他联系方式",
+    "wechat": _("微信"), "qq": "QQ", "phone": _("电话"), "external_platform": _("其他平台"),
+    "link": _("站外链接"), "qr": _("二维码"), "other": _("其他联系方式"),
 }
 BUYER_WARNING = "为保障您的权益，请勿通过微信、QQ、电话等站外方式联系或交易，平台无法保障站外交易"
 
