@@ -45,3 +45,27 @@ async def test_a_weight_provider_lowers_a_store(session: AsyncSession) -> None:
 def test_query_terms_split_chinese_into_bigrams() -> None:
     assert ranking.query_terms("碎花连衣裙") == ["碎花连衣裙", "碎花", "花连", "连衣", "衣裙"]
     assert ranking.query_terms("  ") == []
+
+
+async def test_owner_uploads_a_logo_checked_by_content(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    from conftest import commit
+    from factories import bearer
+
+    store, owner = await make_store(session)
+    store_id = store.id
+    headers = await bearer(session, owner)
+    await commit(session)
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (200, 30, 30)).save(buffer, format="PNG")
+    ok = await client.post("/store/logo", headers=headers, follow_redirects=False,
+                           files={"logo": ("logo.png", buffer.getvalue(), "image/png")})
+    assert ok.status_code == 303
+    page = await client.get(f"/stores/{store_id}")
+    assert 'data-testid="store-logo"' in page.text
+    fake = await client.post("/store/logo", headers=headers, follow_redirects=True,
+                             files={"logo": ("logo.png", b"<script>x</script>", "image/png")})
+    assert "文件不是有效的图片" in fake.text

@@ -20,7 +20,7 @@ from kefu.autoreply import service as autoreply
 from kefu.chat import service as chat
 from kefu.chat.schemas import DayHoursIO
 from kefu.demo import catalogue
-from kefu.demo.images import render_product_image
+from kefu.demo.images import render_product_image, render_store_logo
 from kefu.deposit import service as deposit
 from kefu.diversion import service as diversion
 from kefu.kit import clock
@@ -98,6 +98,8 @@ async def _seed_store(session: AsyncSession, spec: Any, summary: DemoSummary) ->
                                amount_fen=target - topped,
                                idempotency_key=f"demo:withdrawal:{slug}", actor_role="system",
                                note="演示：提取部分保证金")
+        await marketplace.set_store_logo(session, owner,
+                                         render_store_logo(_get(spec, "logo_colour", "#e02e24")))
         for agent_spec in _get(spec, "agents", []):
             await _user(session, _get(agent_spec, "username"), _get(agent_spec, "display_name"),
                         Role.MERCHANT_AGENT, store.id)

@@ -184,6 +184,21 @@ async def merchant_create_product(
     return response
 
 
+@router.post("/store/logo")
+async def upload_logo(request: Request, session: DbSession, principal: CurrentPrincipal,
+                      logo: Annotated[UploadFile, File()]) -> Response:
+    response = RedirectResponse("/store/products", status_code=303)
+    try:
+        await service.set_store_logo(session, principal,
+                                     await logo.read(get_settings().image_max_bytes + 1))
+    except DomainError as error:
+        await discard_failed_write(session)
+        set_flash(request, response, error_text(error), "error")
+        return response
+    set_flash(request, response, gettext("店铺标志已更新"))
+    return response
+
+
 @router.post("/store/products/{product_id}/listed")
 async def merchant_toggle_listed(request: Request, product_id: int, session: DbSession,
                                  principal: CurrentPrincipal, listed: Annotated[str, Form()]
