@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -243,6 +244,13 @@ async def list_staff(session: AsyncSession, actor: Principal) -> list[User]:
 
 async def users_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, User]:
     return await repository.users_by_ids(session, ids)
+
+
+def display_names_query(ids: Collection[int]) -> Select[int, str]:
+    """``(id, display_name)`` of some users, as a query another domain may combine with its
+    own lookups into one round trip (no caller check: names are shown to conversation
+    partners)."""
+    return select(User.id, User.display_name).where(User.id.in_(set(ids)))
 
 
 async def store_members(session: AsyncSession, store_id: int) -> list[User]:

@@ -13,7 +13,9 @@ ANSWERABLE_KINDS = frozenset({"text"})
 
 
 async def answer_buyer_message(session: AsyncSession, posted: hooks.MessagePosted) -> None:
-    settings = await service.settings_for(session, posted.store_id)
+    # The settings and the rules' version in one query; no rule changes before decide().
+    settings, rules_version = await service.settings_and_rules_version(session,
+                                                                       posted.store_id)
     if posted.wait_started:
         # Once per wait: outside working hours the off-hours notice; else the welcome, unless
         # this buyer was welcomed a little while ago (welcome_repeat_hours).
@@ -26,7 +28,8 @@ async def answer_buyer_message(session: AsyncSession, posted: hooks.MessagePoste
         return
     facts = await chat.conversation_facts(session, posted.conversation_id)
     decision = await service.decide(session, posted.store_id, posted.text or "",
-                                    product_id=facts.product_id)
+                                    product_id=facts.product_id,
+                                    rules_version=rules_version)
     if decision.reply_kind == "after_sales" and decision.reply_text:
         link = f"/orders/{facts.order_id}" if facts.order_id else "/orders"
         await _send(session, posted, decision.reply_text, "after_sales",

@@ -49,21 +49,51 @@ def _require_store_staff(actor: Principal, *, owner: bool = False) -> int:
     return actor.store_id
 
 
+async def _create_default_settings(session: AsyncSession, store_id: int) -> None:
+    # Two first messages to a store at once both create its defaults: the second insert
+    # does nothing instead of failing.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(AutoReplySettings).values(
+        store_id=store_id, welcome_enabled=True, welcome_text=DEFAULT_WELCOME,
+        faq_enabled=True, keywords_enabled=True, off_hours_enabled=True,
+        off_hours_text=DEFAULT_OFF_HOURS, after_sales_pointer_enabled=True,
+        updated_at=clock.now()).on_conflict_do_nothing())
+
+
 async def settings_for(session: AsyncSession, store_id: int) -> AutoReplySettings:
     found = await session.get(AutoReplySettings, store_id)
     if found is None:
-        # Two first messages to a store at once both create its defaults: the second insert
-        # does nothing instead of failing.
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await session.execute(insert(AutoReplySettings).values(
-            store_id=store_id, welcome_enabled=True, welcome_text=DEFAULT_WELCOME,
-            faq_enabled=True, keywords_enabled=True, off_hours_enabled=True,
-            off_hours_text=DEFAULT_OFF_HOURS, after_sales_pointer_enabled=True,
-            updated_at=clock.now()).on_conflict_do_nothing())
+        await _create_default_settings(session, store_id)
         found = await session.get(AutoReplySettings, store_id)
         assert found is not None
     return found
+
+
+RulesVersion = tuple[int, Any]  # (how many rules, the latest change): the matcher's key
+
+
+def _rules_version_query(store_id: int) -> tuple[Any, Any]:
+    count = select(func.count()).select_from(AutoReplyRule) \
+        .where(AutoReplyRule.store_id == store_id).scalar_subquery()
+    latest = select(func.max(AutoReplyRule.updated_at)) \
+        .where(AutoReplyRule.store_id == store_id).scalar_subquery()
+    return count, latest
+
+
+async def settings_and_rules_version(session: AsyncSession, store_id: int
+                                     ) -> tuple[AutoReplySettings, RulesVersion]:
+    """The store's settings and the version of its rules in one round trip (the send path's
+    reaction), for :func:`decide` to check its cached matcher with."""
+    count, latest = _rules_version_query(store_id)
+    query = select(AutoReplySettings, count, latest).where(
+        AutoReplySettings.store_id == store_id)
+    row = (await session.execute(query)).first()
+    if row is None:
+        await _create_default_settings(session, store_id)
+        row = (await session.execute(query)).first()
+        assert row is not None
+    return row[0], (int(row[1]), row[2])
 
 
 async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool:
@@ -182,15 +212,18 @@ def _entry(rule: AutoReplyRule) -> FaqEntry:
                     product_ids=tuple(rule.product_ids or ()))
 
 
-async def matcher_for(session: AsyncSession, store_id: int, settings: AutoReplySettings
-                      ) -> FaqMatcher:
-    """The store's matcher, rebuilt only when its rules or switches change."""
-    version_row = (await session.execute(
-        select(func.count(), func.max(AutoReplyRule.updated_at))
-        .where(AutoReplyRule.store_id == store_id)
-    )).one()
-    version = (int(version_row[0]), version_row[1], settings.faq_enabled,
-               settings.keywords_enabled)
+async def matcher_for(session: AsyncSession, store_id: int, settings: AutoReplySettings,
+                      rules_version: RulesVersion | None = None) -> FaqMatcher:
+    """The store's matcher, rebuilt only when its rules or switches change. ``rules_version``:
+    from :func:`settings_and_rules_version` read in this transaction with no rule changed
+    since (else it is read here)."""
+    if rules_version is None:
+        version_row = (await session.execute(
+            select(func.count(), func.max(AutoReplyRule.updated_at))
+            .where(AutoReplyRule.store_id == store_id)
+        )).one()
+        rules_version = (int(version_row[0]), version_row[1])
+    version = (*rules_version, settings.faq_enabled, settings.keywords_enabled)
     cached = _matchers.get(store_id)
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -220,13 +253,15 @@ class Decision:
 
 
 async def decide(session: AsyncSession, store_id: int, text: str,
-                 product_id: int | None = None) -> Decision:
+                 product_id: int | None = None, *, rules_version: RulesVersion | None = None
+                 ) -> Decision:
+    """``rules_version``: see :func:`matcher_for`."""
     settings = await settings_for(session, store_id)
     category = classify_after_sales(text)
     if category is not None:
         reply = AFTER_SALES_POINTER if settings.after_sales_pointer_enabled else None
         return Decision(category, None, "after_sales" if reply else None, reply)
-    matcher = await matcher_for(session, store_id, settings)
+    matcher = await matcher_for(session, store_id, settings, rules_version)
     result = matcher.match(text, product_id=product_id)
     if result.entry is None or result.kind not in ("faq", "keyword"):
         return Decision(None, result, None, None)

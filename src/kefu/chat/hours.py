@@ -150,14 +150,12 @@ async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
     cached = cache.get(store_id)
     if cached is not None:
         return cached
-    weekly_rows, holiday_rows = await repository.store_hours(session, store_id)
+    rows = await repository.schedule_rows(session, store_id)
     schedule = build_schedule(
-        {row.weekday: (CLOSED if row.closed else DayHours.open_between(row.opens_minute,
-                                                                      row.closes_minute))
-         for row in weekly_rows},
-        {row.day: (CLOSED if row.closed else DayHours.open_between(row.opens_minute,
-                                                                  row.closes_minute))
-         for row in holiday_rows},
+        {weekday: (CLOSED if closed else DayHours.open_between(opens, closes))
+         for weekday, _day, closed, opens, closes in rows if weekday is not None},
+        {day: (CLOSED if closed else DayHours.open_between(opens, closes))
+         for _weekday, day, closed, opens, closes in rows if day is not None},
     )
     cache[store_id] = schedule
     return schedule

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from sqlalchemy import literal, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts import service as accounts
@@ -57,12 +58,16 @@ async def load_names(session: AsyncSession, user_ids: Iterable[int | None],
     names = known_names(session)
     missing_users = sorted({u for u in user_ids if u is not None} - names.users.keys())
     missing_stores = sorted(set(store_ids) - names.stores.keys())
+    # Users' and stores' names in one round trip.
+    parts = []
     if missing_users:
-        for user_id, user in (await accounts.users_by_ids(session, missing_users)).items():
-            names.users[user_id] = user.display_name
+        parts.append(accounts.display_names_query(missing_users).add_columns(literal(0)))
     if missing_stores:
-        for store_id, store in (await marketplace.stores_by_ids(session, missing_stores)).items():
-            names.stores[store_id] = store.name
+        parts.append(marketplace.store_names_query(missing_stores).add_columns(literal(1)))
+    if parts:
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        for found_id, name, is_store in (await session.execute(query)).all():
+            (names.stores if is_store else names.users)[found_id] = name
     return names
 
 
@@ -124,6 +129,39 @@ def conversation_out(conversation: Conversation, names: Names, unread: tuple[int
     )
 
 
+_POSTED_KEY = "chat_posted_by_seq"
+
+
+def remember_posted(session: AsyncSession, message: Message) -> None:
+    """A message stored in this transaction: with all of a conversation's unread ones known,
+    its unread counts need no query."""
+    posted: dict[int, dict[int, tuple[Message, str]]] = session.info.setdefault(_POSTED_KEY, {})
+    posted.setdefault(message.conversation_id, {})[message.seq] = (message,
+                                                                   message.sender_side)
+
+
+def _known_counts(session: AsyncSession, c: Conversation) -> tuple[int, int] | None:
+    """(unread for the buyer, unread for the store) as :func:`repository.read_counts`
+    counts them, when every message after the lower read mark was stored in this
+    transaction (and is still in it: a rolled-back savepoint takes its messages along)."""
+    posted = session.info.get(_POSTED_KEY, {}).get(c.id)
+    if not posted:
+        return None
+    low = min(c.buyer_read_seq, c.store_read_seq)
+    if c.last_seq - low > len(posted):
+        return None
+    for_buyer = for_store = 0
+    for seq in range(low + 1, c.last_seq + 1):
+        found = posted.get(seq)
+        if found is None or found[0] not in session:
+            return None
+        if found[1] != SIDE_BUYER:
+            for_buyer += seq > c.buyer_read_seq
+        else:
+            for_store += seq > c.store_read_seq
+    return for_buyer, for_store
+
+
 @dataclass
 class Batch:
     """What building views of some conversations needs, loaded once."""
@@ -140,7 +178,14 @@ async def load_batch(session: AsyncSession, conversations: Sequence[Conversation
     missing = [cid for cid in ids if cid not in found]
     if missing:
         found.update(await repository.last_messages(session, missing))
-    counts = await repository.read_counts(session, ids)
+    counts: dict[int, tuple[int, int]] = {}
+    for c in conversations:
+        known = _known_counts(session, c)
+        if known is not None:
+            counts[c.id] = known
+    unknown = [cid for cid in ids if cid not in counts]
+    if unknown:
+        counts.update(await repository.read_counts(session, unknown))
     user_ids: set[int | None] = set()
     for c in conversations:
         user_ids.update((c.buyer_id, c.assigned_agent_id))

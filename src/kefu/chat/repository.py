@@ -6,7 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import (
+    Date,
+    Select,
+    SmallInteger,
+    Text,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -275,6 +289,27 @@ async def recent_texts(session: AsyncSession, conversation_id: int, sender_id: i
     return [t for t in rows.scalars() if t][::-1]
 
 
+async def resend_and_recent_texts(session: AsyncSession, conversation_id: int, sender_id: int,
+                                  client_msg_id: str, since: datetime, limit: int
+                                  ) -> tuple[int | None, list[str]]:
+    """:func:`message_by_client_id` (its id) and :func:`recent_texts` in one round trip."""
+    recent = (
+        select(Message.seq, Message.text)
+        .where(Message.conversation_id == conversation_id, Message.sender_id == sender_id,
+               Message.kind == KIND_TEXT, Message.created_at >= since)
+        .order_by(Message.seq.desc()).limit(limit)
+    ).subquery()
+    resend = select(literal(1).label("resend"), Message.id.label("ref"),
+                    type_coerce(null(), Text).label("text")).where(
+        Message.conversation_id == conversation_id, Message.sender_id == sender_id,
+        Message.client_msg_id == client_msg_id)
+    rows = (await session.execute(union_all(
+        resend, select(literal(0), recent.c.seq, recent.c.text)))).all()
+    existing = next((int(ref) for is_resend, ref, _text in rows if is_resend), None)
+    texts = sorted((int(seq), text) for is_resend, seq, text in rows if not is_resend and text)
+    return existing, [text for _seq, text in texts]
+
+
 async def auto_reply_exists_since(session: AsyncSession, conversation_id: int, auto_reply_kind: str,
                                   since_seq: int) -> bool:
     return (await session.execute(
@@ -427,3 +462,19 @@ async def store_hours(session: AsyncSession, store_id: int
         select(StoreHoliday).where(StoreHoliday.store_id == store_id).order_by(StoreHoliday.day)
     )).scalars())
     return weekly, holidays
+
+
+ScheduleRow = tuple[int | None, date | None, bool, int, int]
+
+
+async def schedule_rows(session: AsyncSession, store_id: int) -> list[ScheduleRow]:
+    """The weekly hours and the date overrides of a store in one round trip:
+    ``(weekday, None, closed, opens, closes)`` or ``(None, day, closed, opens, closes)``."""
+    weekly = select(StoreHours.weekday, type_coerce(null(), Date).label("day"),
+                    StoreHours.closed, StoreHours.opens_minute, StoreHours.closes_minute
+                    ).where(StoreHours.store_id == store_id)
+    holidays = select(type_coerce(null(), SmallInteger).label("weekday"), StoreHoliday.day,
+                      StoreHoliday.closed, StoreHoliday.opens_minute,
+                      StoreHoliday.closes_minute).where(StoreHoliday.store_id == store_id)
+    rows = await session.execute(union_all(weekly, holidays))
+    return [(r[0], r[1], bool(r[2]), int(r[3]), int(r[4])) for r in rows.all()]

@@ -356,8 +356,17 @@ async def send_message(session: AsyncSession, actor: Principal, conversation_id:
     _require_participant(actor)
     _check_client_id(client_msg_id)
     conversation = await _visible(session, actor, conversation_id)
-    existing = await repository.message_by_client_id(session, conversation.id, actor.user_id,
-                                                     client_msg_id)
+    recent: list[str] | None = None
+    if kind == KIND_TEXT and hooks.screens():
+        # The resend check and the screens' recent texts in one round trip.
+        existing_id, recent = await repository.resend_and_recent_texts(
+            session, conversation.id, actor.user_id, client_msg_id,
+            clock.now() - RECENT_TEXTS_WINDOW, RECENT_TEXTS_LIMIT)
+        existing = await session.get(Message, existing_id) if existing_id is not None \
+            else None
+    else:
+        existing = await repository.message_by_client_id(session, conversation.id,
+                                                         actor.user_id, client_msg_id)
     if existing is not None:
         return await _resent(session, conversation, existing, actor)
     _require_handler(actor, conversation)
@@ -383,7 +392,7 @@ async def send_message(session: AsyncSession, actor: Principal, conversation_id:
     warning = None
     if kind == KIND_TEXT:
         warning = await _screen(session, conversation, actor, kind=kind, text=text, image=None,
-                                client_msg_id=client_msg_id)
+                                client_msg_id=client_msg_id, recent=recent)
     return await _store_human(session, conversation, actor, kind=kind,
                               client_msg_id=client_msg_id, text=text, data=data,
                               product_id=product_id, order_id=order_id, warning=warning)
@@ -422,16 +431,18 @@ async def _resent(session: AsyncSession, conversation: Conversation, message: Me
 
 async def _screen(session: AsyncSession, conversation: Conversation, actor: Principal, *,
                   kind: str, text: str | None, image: bytes | None,
-                  client_msg_id: str | None, image_path: str | None = None) -> str | None:
+                  client_msg_id: str | None, image_path: str | None = None,
+                  recent: list[str] | None = None) -> str | None:
     """Run the registered screens; returns a warning for the sender, or raises
     MessageBlocked. Each screen runs in a savepoint so a failing one leaves nothing half
     written; what a blocking screen wrote is kept."""
     registered = hooks.screens()
     if not registered:
         return None
-    recent = await repository.recent_texts(session, conversation.id, actor.user_id,
-                                           clock.now() - RECENT_TEXTS_WINDOW,
-                                           RECENT_TEXTS_LIMIT)
+    if recent is None:
+        recent = await repository.recent_texts(session, conversation.id, actor.user_id,
+                                               clock.now() - RECENT_TEXTS_WINDOW,
+                                               RECENT_TEXTS_LIMIT)
     context = hooks.ScreenContext(
         conversation_id=conversation.id, store_id=conversation.store_id,
         buyer_id=conversation.buyer_id, sender_id=actor.user_id,
@@ -501,6 +512,7 @@ _LAST_KEY = "chat_last_posted"
 
 def _remember_posted(session: AsyncSession, message: Message) -> None:
     session.info.setdefault(_LAST_KEY, {})[message.conversation_id] = message
+    present.remember_posted(session, message)
 
 
 def _last_posted(session: AsyncSession) -> dict[int, Message]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts import service as accounts
@@ -92,6 +94,12 @@ async def get_store(session: AsyncSession, store_id: int) -> Store:
 
 async def stores_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Store]:
     return await repository.stores_by_ids(session, ids)
+
+
+def store_names_query(ids: Collection[int]) -> Select[int, str]:
+    """``(id, name)`` of some stores, as a query another domain may combine with its own
+    lookups into one round trip."""
+    return select(Store.id, Store.name).where(Store.id.in_(set(ids)))
 
 
 async def all_stores(session: AsyncSession, actor: Principal) -> list[Store]:
