@@ -653,10 +653,15 @@
       const seq = this.lastSeq;
       const result = await api("POST", `/api/conversations/${this.id}/read`, { seq });
       if (result.ok) {
+        this.readRetries = 0;
         const key = this.side === "buyer" ? "buyer_read_seq" : "store_read_seq";
         this.conv[key] = Math.max(this.conv[key] || 0, (result.data && result.data.read_seq) || seq);
         this.conv.unread_count = 0;
         if (this.hooks.onRead) this.hooks.onRead(this.conv);
+      } else if ((this.readRetries = (this.readRetries || 0) + 1) <= 3) {
+        // A busy server must not leave the buyer thinking nobody read the question.
+        clearTimeout(this.readTimer);
+        this.readTimer = setTimeout(() => this.markRead(), 1500 * this.readRetries);
       }
     }
 
