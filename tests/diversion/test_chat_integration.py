@@ -78,3 +78,27 @@ async def test_buyer_contact_is_delivered_with_a_warning_only_the_buyer_sees(
     assert mine and mine[0]["warning"] is None
     listed = (await client.get("/api/violations?side=buyer", headers=headers["staff"])).json()
     assert len(listed) == 1 and listed[0]["penalty"] == "none"
+
+
+async def test_a_refusal_still_pushes_the_violation_notice_after_commit(
+        client: httpx.AsyncClient, session: AsyncSession) -> None:
+    from kefu.kit.events import get_broker
+
+    store, owner = await make_store(session)
+    agent = await make_agent(session, store)
+    await chat.set_agent_status(session, principal(agent), "online", 5)
+    buyer = await make_buyer(session)
+    conversation = await chat.open_conversation(session, principal(buyer), store.id)
+    cid, owner_id = conversation.id, owner.id
+    headers = await bearer(session, agent)
+    await commit(session)
+    subscription = await get_broker().subscribe(f"user:{owner_id}")
+    try:
+        refused = await _send(client, cid, headers, "加V：abc_8899", "n1")
+        assert refused.status_code == 422 and refused.json()["error"]["details"]["matched"]
+        events = []
+        while not subscription.queue.empty():
+            events.append(subscription.queue.get_nowait())
+        assert any(e.get("type") == "notification" for e in events)
+    finally:
+        await subscription.close()

@@ -1,82 +1,37 @@
 """Chat JSON API and the WebSocket endpoint. Thin: parse, resolve the caller, call one
 service function, return.
 
-Two local arrangements, both about delivery guarantees:
-
-- The request's session is a *function-scoped* dependency here, so the transaction commits
-  before the response is sent: a 201 means the message is stored. (FastAPI runs the exit of
-  default-scoped dependencies after the response has gone out.)
-- A message refused by a screen answers 422 ``diversion_blocked`` with ``details``; the route
-  class renders it inside the transaction boundary so what the screen recorded is committed.
+A message refused by a screen answers 422 ``diversion_blocked`` with ``details`` through the
+kit's error handler; the unit of work commits what the screen recorded (``commit_on_error``)
+and sends its effects.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi.responses import HTMLResponse
 
-from kefu.accounts.roles import Principal
 from kefu.chat import realtime, schemas, service, transcript
 from kefu.kit.errors import InvalidInput, _
 from kefu.kit.events import get_broker
 from kefu.settings import Settings
 from kefu.web.deps import (
     SESSION_COOKIE,
-    get_session,
+    CurrentPrincipal,
+    DbSession,
     get_settings_dep,
-    optional_principal,
-    require_principal,
 )
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
 
 
-class ChatRoute(APIRoute):
-    """Renders MessageBlocked (422 with details) before the session dependency exits."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except service.MessageBlocked as blocked:
-                return JSONResponse(
-                    {"error": {"code": blocked.code, "message": blocked.render(),
-                               "details": blocked.details}},
-                    status_code=blocked.status_code)
-
-        return route_handler
-
-
-# No prefix: the WebSocket lives at /ws beside the /api routes.
-router = APIRouter(tags=["chat"], route_class=ChatRoute)
-
-_session_context = asynccontextmanager(get_session)
-
-
-async def chat_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The foundation's unit of work, entered as a context manager so errors reach it.
-    async with _session_context(request) as session:
-        yield session
-
-
-ChatDb = Annotated[AsyncSession, Depends(chat_session, scope="function")]
-
-
-async def chat_principal(request: Request, session: ChatDb) -> Principal:
-    return await require_principal(request, await optional_principal(request, session))
-
-
-Caller = Annotated[Principal, Depends(chat_principal)]
+# No prefix: the WebSocket lives at /ws beside the /api routes. Every route commits before it
+# answers (the kit's function-scoped DbSession): a 201 means the message is stored.
+router = APIRouter(tags=["chat"])
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
@@ -84,14 +39,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 @router.post("/api/conversations", response_model=schemas.ConversationOut)
-async def open_conversation(body: schemas.ConversationIn, session: ChatDb, caller: Caller
+async def open_conversation(body: schemas.ConversationIn, session: DbSession, caller: CurrentPrincipal
                             ) -> schemas.ConversationOut:
     return await service.open_conversation(session, caller, body.store_id,
                                            product_id=body.product_id, order_id=body.order_id)
 
 
 @router.get("/api/conversations", response_model=list[schemas.ConversationOut])
-async def list_conversations(session: ChatDb, caller: Caller,
+async def list_conversations(session: DbSession, caller: CurrentPrincipal,
                              status: Literal["open", "resolved"] | None = None,
                              limit: int = 50, store_id: int | None = None,
                              buyer_id: int | None = None) -> list[schemas.ConversationOut]:
@@ -100,13 +55,13 @@ async def list_conversations(session: ChatDb, caller: Caller,
 
 
 @router.get("/api/conversations/{conversation_id}", response_model=schemas.ConversationOut)
-async def get_conversation(conversation_id: int, session: ChatDb, caller: Caller
+async def get_conversation(conversation_id: int, session: DbSession, caller: CurrentPrincipal
                            ) -> schemas.ConversationOut:
     return await service.get_conversation(session, caller, conversation_id)
 
 
 @router.get("/api/conversations/{conversation_id}/messages", response_model=schemas.MessagePageOut)
-async def list_messages(conversation_id: int, session: ChatDb, caller: Caller,
+async def list_messages(conversation_id: int, session: DbSession, caller: CurrentPrincipal,
                         after_seq: int | None = None, before_seq: int | None = None,
                         limit: int = 50) -> schemas.MessagePageOut:
     return await service.list_messages(session, caller, conversation_id, after_seq=after_seq,
@@ -122,7 +77,7 @@ def _posted(posted: service.Posted, response: Response) -> schemas.MessageOut:
              status_code=201, responses={200: {"description": "A resend: the original"},
                                          422: {"description": "Refused (diversion_blocked)"}})
 async def send_message(conversation_id: int, body: schemas.MessageIn, response: Response,
-                       session: ChatDb, caller: Caller) -> schemas.MessageOut:
+                       session: DbSession, caller: CurrentPrincipal) -> schemas.MessageOut:
     return _posted(await service.send_message(
         session, caller, conversation_id, client_msg_id=body.client_msg_id, kind=body.kind,
         text=body.text, product_id=body.product_id, order_id=body.order_id), response)
@@ -130,8 +85,8 @@ async def send_message(conversation_id: int, body: schemas.MessageIn, response: 
 
 @router.post("/api/conversations/{conversation_id}/images", response_model=schemas.MessageOut,
              status_code=201)
-async def send_image(conversation_id: int, response: Response, session: ChatDb,
-                     caller: Caller, settings: SettingsDep,
+async def send_image(conversation_id: int, response: Response, session: DbSession,
+                     caller: CurrentPrincipal, settings: SettingsDep,
                      file: Annotated[UploadFile, File()],
                      client_msg_id: Annotated[str, Form(min_length=1, max_length=64)]
                      ) -> schemas.MessageOut:
@@ -142,8 +97,8 @@ async def send_image(conversation_id: int, response: Response, session: ChatDb,
 
 
 @router.post("/api/conversations/{conversation_id}/read", response_model=schemas.ReadOut)
-async def mark_read(conversation_id: int, body: schemas.ReadIn, session: ChatDb,
-                    caller: Caller) -> schemas.ReadOut:
+async def mark_read(conversation_id: int, body: schemas.ReadIn, session: DbSession,
+                    caller: CurrentPrincipal) -> schemas.ReadOut:
     return schemas.ReadOut(read_seq=await service.mark_read(session, caller, conversation_id,
                                                             body.seq))
 
@@ -151,26 +106,26 @@ async def mark_read(conversation_id: int, body: schemas.ReadIn, session: ChatDb,
 @router.post("/api/conversations/{conversation_id}/nudge", response_model=schemas.MessageOut,
              status_code=201)
 async def nudge(conversation_id: int, body: schemas.NudgeIn, response: Response,
-                session: ChatDb, caller: Caller) -> schemas.MessageOut:
+                session: DbSession, caller: CurrentPrincipal) -> schemas.MessageOut:
     return _posted(await service.nudge(session, caller, conversation_id,
                                        client_msg_id=body.client_msg_id), response)
 
 
 @router.post("/api/conversations/{conversation_id}/transfer",
              response_model=schemas.ConversationOut)
-async def transfer(conversation_id: int, body: schemas.TransferIn, session: ChatDb,
-                   caller: Caller) -> schemas.ConversationOut:
+async def transfer(conversation_id: int, body: schemas.TransferIn, session: DbSession,
+                   caller: CurrentPrincipal) -> schemas.ConversationOut:
     return await service.transfer(session, caller, conversation_id, body.agent_id)
 
 
 @router.post("/api/conversations/{conversation_id}/resolve", response_model=schemas.ConversationOut)
-async def resolve(conversation_id: int, session: ChatDb, caller: Caller
+async def resolve(conversation_id: int, session: DbSession, caller: CurrentPrincipal
                   ) -> schemas.ConversationOut:
     return await service.resolve(session, caller, conversation_id)
 
 
 @router.get("/api/conversations/{conversation_id}/context", response_model=schemas.ContextOut)
-async def context(conversation_id: int, session: ChatDb, caller: Caller) -> schemas.ContextOut:
+async def context(conversation_id: int, session: DbSession, caller: CurrentPrincipal) -> schemas.ContextOut:
     return await service.conversation_context(session, caller, conversation_id)
 
 
@@ -178,7 +133,7 @@ async def context(conversation_id: int, session: ChatDb, caller: Caller) -> sche
 
 
 @router.get("/api/conversations/{conversation_id}/transcript", response_model=None)
-async def export_transcript(conversation_id: int, session: ChatDb, caller: Caller,
+async def export_transcript(conversation_id: int, session: DbSession, caller: CurrentPrincipal,
                             format: Literal["json", "html"] = "json") -> Response:
     document = await service.export_transcript(session, caller, conversation_id)
     filename = f"transcript-{conversation_id}.{format}"
@@ -191,7 +146,7 @@ async def export_transcript(conversation_id: int, session: ChatDb, caller: Calle
 
 
 @router.post("/api/transcripts/verify", response_model=schemas.VerifyOut)
-async def verify_transcript(request: Request, _caller: Caller) -> schemas.VerifyOut:
+async def verify_transcript(request: Request, _caller: CurrentPrincipal) -> schemas.VerifyOut:
     """Body: the transcript JSON, or the printable HTML (``Content-Type: text/html``)."""
     body = await request.body()
     if len(body) > MAX_VERIFY_BYTES:
@@ -210,51 +165,51 @@ async def verify_transcript(request: Request, _caller: Caller) -> schemas.Verify
 
 
 @router.get("/api/quick-replies", response_model=list[schemas.QuickReplyOut])
-async def quick_replies(session: ChatDb, caller: Caller) -> list[schemas.QuickReplyOut]:
+async def quick_replies(session: DbSession, caller: CurrentPrincipal) -> list[schemas.QuickReplyOut]:
     return await service.quick_replies(session, caller)
 
 
 @router.post("/api/quick-replies", response_model=schemas.QuickReplyOut, status_code=201)
-async def add_quick_reply(body: schemas.QuickReplyIn, session: ChatDb, caller: Caller
+async def add_quick_reply(body: schemas.QuickReplyIn, session: DbSession, caller: CurrentPrincipal
                           ) -> schemas.QuickReplyOut:
     return await service.add_quick_reply(session, caller, body.text, body.scope)
 
 
 @router.delete("/api/quick-replies/{reply_id}", status_code=204)
-async def delete_quick_reply(reply_id: int, session: ChatDb, caller: Caller) -> Response:
+async def delete_quick_reply(reply_id: int, session: DbSession, caller: CurrentPrincipal) -> Response:
     await service.delete_quick_reply(session, caller, reply_id)
     return Response(status_code=204)
 
 
 @router.get("/api/agents", response_model=list[schemas.AgentStatusOut])
-async def store_agents(session: ChatDb, caller: Caller) -> list[schemas.AgentStatusOut]:
+async def store_agents(session: DbSession, caller: CurrentPrincipal) -> list[schemas.AgentStatusOut]:
     return await service.store_agents(session, caller)
 
 
 @router.get("/api/agents/me/status", response_model=schemas.AgentStatusOut)
-async def my_status(session: ChatDb, caller: Caller) -> schemas.AgentStatusOut:
+async def my_status(session: DbSession, caller: CurrentPrincipal) -> schemas.AgentStatusOut:
     return await service.agent_status(session, caller)
 
 
 @router.post("/api/agents/me/status", response_model=schemas.AgentStatusOut)
-async def set_my_status(body: schemas.AgentStatusIn, session: ChatDb, caller: Caller
+async def set_my_status(body: schemas.AgentStatusIn, session: DbSession, caller: CurrentPrincipal
                         ) -> schemas.AgentStatusOut:
     return await service.set_agent_status(session, caller, body.status, body.capacity)
 
 
 @router.get("/api/chat/summary", response_model=schemas.SummaryOut)
-async def summary(session: ChatDb, caller: Caller) -> schemas.SummaryOut:
+async def summary(session: DbSession, caller: CurrentPrincipal) -> schemas.SummaryOut:
     return await service.workbench_summary(session, caller)
 
 
 @router.get("/api/chat/search", response_model=list[schemas.MessageOut])
-async def search(session: ChatDb, caller: Caller, q: str = "", limit: int = 50
+async def search(session: DbSession, caller: CurrentPrincipal, q: str = "", limit: int = 50
                  ) -> list[schemas.MessageOut]:
     return await service.search(session, caller, q, limit)
 
 
 @router.get("/api/chat/response-rate", response_model=schemas.ResponseRateOut)
-async def response_rate(session: ChatDb, caller: Caller, settings: SettingsDep,
+async def response_rate(session: DbSession, caller: CurrentPrincipal, settings: SettingsDep,
                         first_day: date, last_day: date | None = None,
                         agent_id: int | None = None, store_id: int | None = None
                         ) -> schemas.ResponseRateOut:
@@ -271,18 +226,18 @@ async def response_rate(session: ChatDb, caller: Caller, settings: SettingsDep,
 
 
 @router.get("/api/store/hours", response_model=schemas.StoreHoursOut)
-async def my_store_hours(session: ChatDb, caller: Caller) -> schemas.StoreHoursOut:
+async def my_store_hours(session: DbSession, caller: CurrentPrincipal) -> schemas.StoreHoursOut:
     return await service.my_store_hours(session, caller)
 
 
 @router.put("/api/store/hours", response_model=schemas.StoreHoursOut)
-async def set_store_hours(body: schemas.StoreHoursIn, session: ChatDb, caller: Caller
+async def set_store_hours(body: schemas.StoreHoursIn, session: DbSession, caller: CurrentPrincipal
                           ) -> schemas.StoreHoursOut:
     return await service.set_store_hours(session, caller, body.weekly, body.holidays)
 
 
 @router.get("/api/stores/{store_id}/hours", response_model=schemas.StoreHoursOut)
-async def store_hours(store_id: int, session: ChatDb) -> schemas.StoreHoursOut:
+async def store_hours(store_id: int, session: DbSession) -> schemas.StoreHoursOut:
     return await service.store_hours(session, store_id)
 
 

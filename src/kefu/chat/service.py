@@ -110,12 +110,9 @@ class MessageBlocked(InvalidInput):
     code = "diversion_blocked"
 
     def __init__(self, message: str, *, details: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.details = details
-
-    def render(self) -> str:
-        """The reason in the caller's language, its ``{placeholders}`` filled from details."""
-        return format_reason(self.message, self.details)
+        # The reason's {placeholders} (channel_label …) are filled from the details.
+        super().__init__(message, details=details,
+                         **{k: v for k, v in details.items() if isinstance(k, str)})
 
 
 def format_reason(message: str, params: dict[str, Any]) -> str:

@@ -150,8 +150,9 @@ async def commit_or_rollback(session: AsyncSession) -> AsyncIterator[AsyncSessio
         # A service may ask to keep what it wrote although it ends in an error (a failed login
         # attempt is recorded, then refused).
         if session.info.pop("commit_on_error", False):
-            discard_after_commit(session)
+            # What was kept is real: its effects (a violation's notification) go out too.
             await session.commit()
+            await run_after_commit(session)
             raise
         discard_after_commit(session)
         await session.rollback()

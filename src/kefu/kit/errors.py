@@ -20,14 +20,27 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 **params: Any) -> None:
+                 details: dict[str, Any] | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
+        # Machine-readable facts for the client (what matched, which rule …), sent as is.
+        self.details = details
         if code is not None:
             self.code = code
         if status_code is not None:
             self.status_code = status_code
+
+
+    def render(self) -> str:
+        """The message in the caller's language, its ``{placeholders}`` filled in."""
+        from kefu.kit.i18n import gettext
+
+        text = gettext(self.message)
+        try:
+            return text.format(**self.params) if self.params else text
+        except (KeyError, IndexError, ValueError):
+            return text
 
 
 class NotFound(DomainError):

@@ -36,8 +36,8 @@ async def domain_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     if isinstance(error, NotAuthenticated) and not wants_json(request):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    message = gettext(error.message, **error.params)
-    return _error_response(request, error.status_code, error.code, message)
+    return _error_response(request, error.status_code, error.code, error.render(),
+                           error.details)
 
 
 async def validation_error_handler(request: Request, error: Exception) -> Response:
