@@ -100,6 +100,14 @@ async def db() -> AsyncIterator[Database]:
 
 
 @pytest.fixture(autouse=True)
+def empty_caches() -> None:
+    """Each test starts with empty process caches (ids are reused across rolled-back tests)."""
+    from kefu.kit import cache
+
+    cache.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def clock() -> clock_module.TestClock:
     """Every test starts with a frozen clock at DEFAULT_NOW."""
     test_clock = clock_module.TestClock(frozen_at=DEFAULT_NOW)

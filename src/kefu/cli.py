@@ -124,6 +124,15 @@ def worker(
     domains.load()
 
     async def run() -> None:
+        from kefu.kit import cache
+        from kefu.kit.events import create_broker, set_broker
+
+        # What the deadlines do reaches the server processes' sockets (through Redis when
+        # configured), and their cache invalidations reach this one.
+        broker = create_broker(settings.redis_url)
+        await broker.start()
+        set_broker(broker)
+        listener = asyncio.create_task(cache.listen_for_invalidations())
         db = Database(settings.database_url)
         sweeper = make_sweeper(db, settings)
         if name:
@@ -134,7 +143,10 @@ def worker(
         try:
             await sweeper.run_forever(until_idle=until_idle)
         finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
             await db.dispose()
+            await broker.stop()
 
     asyncio.run(run())
 

@@ -252,7 +252,8 @@ async def test_a_blocking_screen_stores_nothing_in_the_conversation(
     assert kept == 1
     context = seen[-1]
     assert context.sender_side == "store" and context.kind == "text"
-    assert context.recent_texts == ("亲，可以的",) and context.client_msg_id == "blocked-1"
+    assert await context.recent_texts() == ("亲，可以的",)
+    assert context.client_msg_id == "blocked-1"
     assert context.buyer_id == buyer.id and context.store_id == shop.store.id
 
 

@@ -253,6 +253,16 @@ def display_names_query(ids: Collection[int]) -> Select[int, str]:
     return select(User.id, User.display_name).where(User.id.in_(set(ids)))
 
 
+def signed_in_user_query(token: str, kind: str, now: datetime) -> Select[int]:
+    """The user id behind a live login, as a query another domain may fold into its own
+    statement (a chat socket checks its login with every message it sends, in the same round
+    trip that locks the conversation)."""
+    return (select(AuthSession.user_id).join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == hash_token(token), AuthSession.kind == kind,
+                   AuthSession.revoked_at.is_(None), AuthSession.expires_at > now,
+                   User.is_active.is_(True)))
+
+
 async def store_members(session: AsyncSession, store_id: int) -> list[User]:
     """Everyone who works for a store (for notifications and assignment; no caller check)."""
     return await repository.store_members(session, store_id)

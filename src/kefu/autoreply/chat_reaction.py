@@ -26,15 +26,14 @@ async def answer_buyer_message(session: AsyncSession, posted: hooks.MessagePoste
             await _send(session, posted, settings.welcome_text, "welcome")
     if posted.kind not in ANSWERABLE_KINDS or not (posted.text or "").strip():
         return
-    facts = await chat.conversation_facts(session, posted.conversation_id)
     decision = await service.decide(session, posted.store_id, posted.text or "",
-                                    product_id=facts.product_id,
-                                    rules_version=rules_version)
+                                    product_id=posted.product_id,
+                                    rules_version=rules_version, settings=settings)
     if decision.reply_kind == "after_sales" and decision.reply_text:
-        link = f"/orders/{facts.order_id}" if facts.order_id else "/orders"
+        link = f"/orders/{posted.order_id}" if posted.order_id else "/orders"
         await _send(session, posted, decision.reply_text, "after_sales",
                     data={"link": link, "category": decision.after_sales,
-                          "order_id": facts.order_id})
+                          "order_id": posted.order_id})
     elif decision.reply_kind in ("faq", "keyword") and decision.reply_text \
             and decision.match is not None and decision.match.entry is not None:
         entry = decision.match.entry

@@ -11,7 +11,7 @@ buyer waits for a person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,8 @@ from kefu.autoreply import matcher as matcher_module
 from kefu.autoreply.matcher import FaqEntry, FaqMatcher, MatchResult, classify_after_sales
 from kefu.autoreply.models import AutoReplyLog, AutoReplyRule, AutoReplySettings
 from kefu.kit import clock
+from kefu.kit.cache import TTLCache
+from kefu.kit.db import after_commit
 from kefu.kit.errors import Forbidden, InvalidInput, NotFound, _
 from kefu.settings import get_settings
 
@@ -81,10 +83,47 @@ def _rules_version_query(store_id: int) -> tuple[Any, Any]:
     return count, latest
 
 
+@dataclass(frozen=True)
+class ReplySettings:
+    """A store's auto-reply switches and texts, as the send path reads them (a snapshot that
+    can be kept between transactions)."""
+
+    welcome_enabled: bool
+    welcome_text: str
+    faq_enabled: bool
+    keywords_enabled: bool
+    off_hours_enabled: bool
+    off_hours_text: str
+    after_sales_pointer_enabled: bool
+
+    @classmethod
+    def of(cls, row: AutoReplySettings) -> ReplySettings:
+        return cls(row.welcome_enabled, row.welcome_text, row.faq_enabled,
+                   row.keywords_enabled, row.off_hours_enabled, row.off_hours_text,
+                   row.after_sales_pointer_enabled)
+
+
+# Read with every buyer message; kept per process and dropped everywhere when an owner
+# changes the settings or the rules (kefu.kit.cache).
+STORE_SETTINGS: TTLCache[tuple[ReplySettings, RulesVersion]] = TTLCache(
+    "autoreply.settings", ttl_seconds=30)
+# When each conversation was last welcomed (only ever moves forward, so it is kept as long
+# as the welcome repeat window could need it).
+LAST_WELCOMED: TTLCache[datetime] = TTLCache("autoreply.welcomed", ttl_seconds=86_400,
+                                             max_entries=200_000)
+
+
+def _changed(session: AsyncSession, store_id: int) -> None:
+    STORE_SETTINGS.changed(session, store_id)
+
+
 async def settings_and_rules_version(session: AsyncSession, store_id: int
-                                     ) -> tuple[AutoReplySettings, RulesVersion]:
-    """The store's settings and the version of its rules in one round trip (the send path's
-    reaction), for :func:`decide` to check its cached matcher with."""
+                                     ) -> tuple[ReplySettings, RulesVersion]:
+    """The store's settings and the version of its rules (one round trip, or none when this
+    process knows them), for :func:`decide` to check its cached matcher with."""
+    cached = STORE_SETTINGS.lookup(session, store_id)
+    if cached is not None:
+        return cached
     count, latest = _rules_version_query(store_id)
     query = select(AutoReplySettings, count, latest).where(
         AutoReplySettings.store_id == store_id)
@@ -93,17 +132,24 @@ async def settings_and_rules_version(session: AsyncSession, store_id: int
         await _create_default_settings(session, store_id)
         row = (await session.execute(query)).first()
         assert row is not None
-    return row[0], (int(row[1]), row[2])
+    found = (ReplySettings.of(row[0]), (int(row[1]), row[2]))
+    STORE_SETTINGS.keep(session, store_id, found)
+    return found
 
 
 async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool:
     since = clock.now() - timedelta(hours=get_settings().welcome_repeat_hours)
-    found = (await session.execute(
-        select(AutoReplyLog.id).where(AutoReplyLog.conversation_id == conversation_id,
-                                      AutoReplyLog.kind == "welcome",
-                                      AutoReplyLog.created_at >= since).limit(1)
-    )).first()
-    return found is not None
+    known = LAST_WELCOMED.get(conversation_id)
+    if known is not None and known >= since:
+        return True
+    latest = await session.scalar(
+        select(func.max(AutoReplyLog.created_at)).where(
+            AutoReplyLog.conversation_id == conversation_id, AutoReplyLog.kind == "welcome",
+            AutoReplyLog.created_at >= since))
+    if latest is None:
+        return False
+    LAST_WELCOMED.keep(session, conversation_id, latest)
+    return True
 
 
 @dataclass
@@ -128,6 +174,7 @@ async def update_settings(session: AsyncSession, actor: Principal, update: Setti
     if update.off_hours_enabled and not update.off_hours_text.strip():
         raise InvalidInput(_("请填写非工作时间提示"), code="off_hours_required")
     current = await settings_for(session, store_id)
+    _changed(session, store_id)
     for name, value in vars(update).items():
         setattr(current, name, value.strip() if isinstance(value, str) else value)
     current.updated_at = clock.now()
@@ -177,6 +224,7 @@ async def save_rule(session: AsyncSession, actor: Principal, *, rule_id: int | N
     rule.enabled = enabled
     rule.updated_at = now
     await session.flush()
+    _changed(session, store_id)
     return rule
 
 
@@ -187,6 +235,7 @@ async def delete_rule(session: AsyncSession, actor: Principal, rule_id: int) -> 
         raise NotFound(_("规则不存在"))
     await session.delete(rule)
     await session.flush()
+    _changed(session, store_id)
 
 
 async def rules_for(session: AsyncSession, store_id: int) -> list[AutoReplyRule]:
@@ -212,7 +261,8 @@ def _entry(rule: AutoReplyRule) -> FaqEntry:
                     product_ids=tuple(rule.product_ids or ()))
 
 
-async def matcher_for(session: AsyncSession, store_id: int, settings: AutoReplySettings,
+async def matcher_for(session: AsyncSession, store_id: int,
+                      settings: ReplySettings | AutoReplySettings,
                       rules_version: RulesVersion | None = None) -> FaqMatcher:
     """The store's matcher, rebuilt only when its rules or switches change. ``rules_version``:
     from :func:`settings_and_rules_version` read in this transaction with no rule changed
@@ -253,10 +303,12 @@ class Decision:
 
 
 async def decide(session: AsyncSession, store_id: int, text: str,
-                 product_id: int | None = None, *, rules_version: RulesVersion | None = None
-                 ) -> Decision:
-    """``rules_version``: see :func:`matcher_for`."""
-    settings = await settings_for(session, store_id)
+                 product_id: int | None = None, *, rules_version: RulesVersion | None = None,
+                 settings: ReplySettings | None = None) -> Decision:
+    """``rules_version`` and ``settings``: from :func:`settings_and_rules_version` (else
+    read here)."""
+    if settings is None:
+        settings = ReplySettings.of(await settings_for(session, store_id))
     category = classify_after_sales(text)
     if category is not None:
         reply = AFTER_SALES_POINTER if settings.after_sales_pointer_enabled else None
@@ -287,6 +339,7 @@ async def seed_rules(session: AsyncSession, store_id: int, entries: list[dict[st
             examples=list(entry.get("examples", [])), keywords=list(entry.get("keywords", [])),
             product_ids=[], enabled=True, created_at=now, updated_at=now))
     await session.flush()
+    _changed(session, store_id)
 
 
 async def log_reply(session: AsyncSession, *, store_id: int, conversation_id: int,
@@ -297,6 +350,13 @@ async def log_reply(session: AsyncSession, *, store_id: int, conversation_id: in
                              question_message_id=question_message_id, kind=kind,
                              rule_id=rule_id, intent=intent, score=score,
                              question_text=question_text[:1000], created_at=clock.now()))
+    if kind == "welcome":
+        now = clock.now()
+
+        async def remember() -> None:
+            LAST_WELCOMED.put(conversation_id, now)
+
+        after_commit(session, remember)
 
 
 # --- platform help desk ---------------------------------------------------------------------

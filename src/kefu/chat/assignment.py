@@ -118,15 +118,15 @@ async def route(session: AsyncSession, conversation: Conversation, now: datetime
     return pool
 
 
-async def needs_routing(session: AsyncSession, conversation: Conversation) -> bool:
-    """An open conversation needs routing when nobody (available) has it."""
+def needs_routing(conversation: Conversation, assignee_status: str | None) -> bool:
+    """An open conversation needs routing when nobody (available) has it.
+    ``assignee_status``: the assigned agent's chat status (None: no status row)."""
     if conversation.status != STATUS_OPEN:
         return False
     if conversation.assigned_agent_id is None:
         return True
-    presence = await repository.presence(session, conversation.assigned_agent_id)
     # An agent who went offline hands back; one who is away keeps what they have.
-    return presence is None or presence.status == "offline"
+    return assignee_status is None or assignee_status == "offline"
 
 
 async def drain(session: AsyncSession, store_id: int, now: datetime,

@@ -1,8 +1,8 @@
 """Extension points for other domains. The chat knows nothing of diversion or auto-replies:
 they import this module and register here.
 
-**Screens** run before a human message is stored, inside the sending transaction, without
-the conversation lock held. A screen returns ``None`` (no opinion) or a :class:`Screening`:
+**Screens** run before a human message is stored, inside the sending transaction, with the
+conversation row locked (they are quick: pure checks, writing only on a hit). A screen returns ``None`` (no opinion) or a :class:`Screening`:
 
 - ``deliver`` — nothing to say;
 - ``warn`` — the message is delivered; ``reason`` is shown to the sender only;
@@ -42,13 +42,22 @@ class ScreenContext:
     kind: str  # text | image | product_card | order_card
     text: str | None
     image: bytes | None  # the uploaded bytes, for image messages
-    # The same sender's text messages in this conversation, oldest first (the last few within
-    # a few minutes): contact details are often split over several messages.
-    recent_texts: tuple[str, ...]
+    # Reads the same sender's text messages in this conversation, oldest first (the last few
+    # within a few minutes): contact details are often split over several messages. A query,
+    # so a screen calls it only when the message at hand could continue such a split.
+    load_recent_texts: Callable[[], Awaitable[tuple[str, ...]]] = field(
+        default=lambda: _no_texts())
     # The client's idempotency key: a resend of a blocked message is the same attempt.
     client_msg_id: str | None = None
     # Where the (re-encoded) image is stored, to keep as evidence.
     image_path: str | None = None
+
+    async def recent_texts(self) -> tuple[str, ...]:
+        return await self.load_recent_texts()
+
+
+async def _no_texts() -> tuple[str, ...]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,9 @@ class MessagePosted:
     wait_started: bool
     # Whether the store's customer service is open right now.
     store_open: bool
+    # The product and the order the buyer last asked about in this conversation (cards).
+    product_id: int | None = None
+    order_id: int | None = None
 
 
 ScreenFn = Callable[[AsyncSession, ScreenContext], Awaitable[Screening | None]]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat import repository
+from kefu.kit.cache import TTLCache
 from kefu.settings import get_settings
 
 MINUTES_PER_DAY = 1440
@@ -141,14 +142,17 @@ def build_schedule(weekly_rows: Mapping[int, DayHours], holiday_rows: Mapping[da
 
 
 _CACHE_KEY = "chat_schedules"
+# Hours change rarely and are read on every wait: kept per process, dropped everywhere when
+# an owner changes them (see kefu.kit.cache).
+SCHEDULES: TTLCache[Schedule] = TTLCache("chat.schedules", ttl_seconds=60)
 
 
 async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
-    """The store's schedule, read once per transaction (hours change rarely; a transaction
-    that changes them drops the cached copy)."""
+    """The store's schedule, from the process cache, else read (once per transaction)."""
     cache: dict[int, Schedule] = session.info.setdefault(_CACHE_KEY, {})
-    cached = cache.get(store_id)
+    cached = cache.get(store_id) or SCHEDULES.lookup(session, store_id)
     if cached is not None:
+        cache[store_id] = cached
         return cached
     rows = await repository.schedule_rows(session, store_id)
     schedule = build_schedule(
@@ -158,11 +162,14 @@ async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
          for _weekday, day, closed, opens, closes in rows if day is not None},
     )
     cache[store_id] = schedule
+    SCHEDULES.keep(session, store_id, schedule)
     return schedule
 
 
 def forget_schedule(session: AsyncSession, store_id: int) -> None:
+    """The store's hours change in this transaction."""
     session.info.get(_CACHE_KEY, {}).pop(store_id, None)
+    SCHEDULES.changed(session, store_id)
 
 
 async def is_store_open(session: AsyncSession, store_id: int, at: datetime) -> bool:

@@ -26,6 +26,7 @@ from kefu.chat.models import (
     Message,
 )
 from kefu.chat.schemas import ConversationOut, MessageOut, OrderCardOut, ProductCardOut
+from kefu.kit.cache import TTLCache
 from kefu.marketplace import service as marketplace
 from kefu.settings import get_settings
 
@@ -53,11 +54,28 @@ def remember_user(session: AsyncSession, user_id: int, name: str) -> None:
     known_names(session).users[user_id] = name
 
 
+# Display names of users and stores, kept per process: no feature renames either today, and
+# should one come, a name a few minutes old in a chat header is harmless.
+NAMES: TTLCache[str] = TTLCache("chat.names", ttl_seconds=300, max_entries=50_000)
+
+
 async def load_names(session: AsyncSession, user_ids: Iterable[int | None],
                      store_ids: Iterable[int]) -> Names:
     names = known_names(session)
-    missing_users = sorted({u for u in user_ids if u is not None} - names.users.keys())
-    missing_stores = sorted(set(store_ids) - names.stores.keys())
+    missing_users = []
+    for user_id in sorted({u for u in user_ids if u is not None} - names.users.keys()):
+        name = NAMES.get(("u", user_id))
+        if name is None:
+            missing_users.append(user_id)
+        else:
+            names.users[user_id] = name
+    missing_stores = []
+    for store_id in sorted(set(store_ids) - names.stores.keys()):
+        name = NAMES.get(("s", store_id))
+        if name is None:
+            missing_stores.append(store_id)
+        else:
+            names.stores[store_id] = name
     # Users' and stores' names in one round trip.
     parts = []
     if missing_users:
@@ -68,6 +86,7 @@ async def load_names(session: AsyncSession, user_ids: Iterable[int | None],
         query = parts[0] if len(parts) == 1 else union_all(*parts)
         for found_id, name, is_store in (await session.execute(query)).all():
             (names.stores if is_store else names.users)[found_id] = name
+            NAMES.put(("s" if is_store else "u", found_id), name)
     return names
 
 

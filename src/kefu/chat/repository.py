@@ -4,7 +4,9 @@ messages only through the conversations they belong to."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -24,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from kefu.accounts.roles import Principal
 from kefu.chat.models import (
@@ -71,6 +74,51 @@ async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conv
         select(Conversation).where(Conversation.id == conversation_id).with_for_update()
         .execution_options(populate_existing=True)
     )).scalar_one_or_none()
+
+
+@dataclass
+class LockedForSend:
+    conversation: Conversation
+    # The message this sender already stored under the same client id (a resend).
+    resent_id: int | None
+    # The assignee's chat status (None: no assignee, or no status row).
+    assignee_status: str | None
+    # The sender's login is still live (when asked to check it).
+    signed_in: bool
+
+
+async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: int,
+                        client_msg_id: str, signed_in: Select[Any] | None = None
+                        ) -> LockedForSend | None:
+    """Everything the send path must know before it writes, in one round trip: the
+    conversation row, locked and fresh; whether this is a resend; the assignee's status; and,
+    for a socket, whether the sender's login still holds (``signed_in``: a query of the
+    accounts domain that finds a row while it does)."""
+    resent = select(Message.id).where(
+        Message.conversation_id == Conversation.id, Message.sender_id == sender_id,
+        Message.client_msg_id == client_msg_id).scalar_subquery()
+    assignee = select(AgentPresence.status).where(
+        AgentPresence.user_id == Conversation.assigned_agent_id).scalar_subquery()
+    # On PostgreSQL a FOR UPDATE that waited returns the row as its last holder committed it,
+    # while the subqueries still see the statement's older snapshot: this copy of last_seq,
+    # read through that snapshot, tells when the resend check must be repeated.
+    snapshot = aliased(Conversation)
+    seen_seq = select(snapshot.last_seq).where(snapshot.id == conversation_id).scalar_subquery()
+    columns: list[Any] = [Conversation, resent, assignee, seen_seq]
+    if signed_in is not None:
+        columns.append(signed_in.exists())
+    row = (await session.execute(
+        select(*columns).where(Conversation.id == conversation_id)
+        .with_for_update(of=Conversation).execution_options(populate_existing=True)
+    )).first()
+    if row is None:
+        return None
+    conversation, resent_id = row[0], row[1]
+    if row[3] != conversation.last_seq:
+        found = await message_by_client_id(session, conversation_id, sender_id, client_msg_id)
+        resent_id = found.id if found is not None else None
+    return LockedForSend(conversation, resent_id, row[2],
+                         bool(row[4]) if signed_in is not None else True)
 
 
 async def inbox_by_ids(session: AsyncSession, principal: Principal,

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,7 +67,15 @@ from kefu.chat.schemas import (
 )
 from kefu.kit import audit, clock
 from kefu.kit.db import is_postgres
-from kefu.kit.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, _
+from kefu.kit.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    _,
+)
 from kefu.kit.events import publish_after_commit
 from kefu.kit.i18n import gettext
 from kefu.kit.media import save_image
@@ -160,7 +168,16 @@ def _require_handler(actor: Principal, conversation: Conversation) -> None:
         raise Forbidden(_("该会话由其他客服接待"), code="assigned_to_other")
 
 
+_LOCKED_KEY = "chat_locked_now"
+
+
 async def _lock(session: AsyncSession, conversation_id: int) -> Conversation:
+    if conversation_id in session.info.get(_LOCKED_KEY, ()):
+        # Locked further up this call (a reaction answering the message being stored): the
+        # session's copy is the row as this transaction holds it.
+        held = await session.get(Conversation, conversation_id)
+        if held is not None:
+            return held
     await session.flush()  # pending changes must not be overwritten by the fresh read
     conversation = await repository.lock_conversation(session, conversation_id)
     if conversation is None:
@@ -347,24 +364,32 @@ async def list_messages(session: AsyncSession, actor: Principal, conversation_id
 
 async def send_message(session: AsyncSession, actor: Principal, conversation_id: int, *,
                        client_msg_id: str, kind: str = KIND_TEXT, text: str | None = None,
-                       product_id: int | None = None, order_id: int | None = None) -> Posted:
+                       product_id: int | None = None, order_id: int | None = None,
+                       login: tuple[str, str] | None = None) -> Posted:
     """A human message (text or card). A resend with the same ``client_msg_id`` returns the
-    first message and changes nothing."""
+    first message and changes nothing. ``login``: (token, kind) of a socket's login, checked
+    in the same round trip that locks the conversation (a socket must not outlive a log-out).
+    """
     _require_participant(actor)
     _check_client_id(client_msg_id)
-    conversation = await _visible(session, actor, conversation_id)
-    recent: list[str] | None = None
-    if kind == KIND_TEXT and hooks.screens():
-        # The resend check and the screens' recent texts in one round trip.
-        existing_id, recent = await repository.resend_and_recent_texts(
-            session, conversation.id, actor.user_id, client_msg_id,
-            clock.now() - RECENT_TEXTS_WINDOW, RECENT_TEXTS_LIMIT)
-        existing = await session.get(Message, existing_id) if existing_id is not None \
-            else None
-    else:
-        existing = await repository.message_by_client_id(session, conversation.id,
-                                                         actor.user_id, client_msg_id)
-    if existing is not None:
+    signed_in = accounts.signed_in_user_query(login[0], login[1], clock.now()) \
+        if login is not None else None
+    locked = await repository.lock_for_send(session, conversation_id, actor.user_id,
+                                            client_msg_id, signed_in)
+    gone = NotAuthenticated(_("登录已失效，请重新登录"), code="bad_token")
+    if locked is None:
+        # No such conversation: the login decides which error a socket gets.
+        if signed_in is not None and not await session.scalar(select(signed_in.exists())):
+            raise gone
+        raise NotFound(_("会话不存在"), code="conversation_not_found")
+    if not locked.signed_in:
+        raise gone
+    if not _may_see(actor, locked.conversation):
+        raise NotFound(_("会话不存在"), code="conversation_not_found")
+    conversation = locked.conversation
+    if locked.resent_id is not None:
+        existing = await session.get(Message, locked.resent_id)
+        assert existing is not None
         return await _resent(session, conversation, existing, actor)
     _require_handler(actor, conversation)
     data: dict[str, Any] | None = None
@@ -389,10 +414,20 @@ async def send_message(session: AsyncSession, actor: Principal, conversation_id:
     warning = None
     if kind == KIND_TEXT:
         warning = await _screen(session, conversation, actor, kind=kind, text=text, image=None,
-                                client_msg_id=client_msg_id, recent=recent)
+                                client_msg_id=client_msg_id)
     return await _store_human(session, conversation, actor, kind=kind,
                               client_msg_id=client_msg_id, text=text, data=data,
-                              product_id=product_id, order_id=order_id, warning=warning)
+                              product_id=product_id, order_id=order_id, warning=warning,
+                              locked=locked)
+
+
+def _may_see(actor: Principal, conversation: Conversation) -> bool:
+    """:func:`repository.conversations_visible_to`, for a row read by id."""
+    if actor.is_buyer:
+        return conversation.buyer_id == actor.user_id
+    if actor.is_merchant and actor.store_id is not None:
+        return conversation.store_id == actor.store_id
+    return actor.is_platform
 
 
 async def send_image(session: AsyncSession, actor: Principal, conversation_id: int, *,
@@ -428,23 +463,25 @@ async def _resent(session: AsyncSession, conversation: Conversation, message: Me
 
 async def _screen(session: AsyncSession, conversation: Conversation, actor: Principal, *,
                   kind: str, text: str | None, image: bytes | None,
-                  client_msg_id: str | None, image_path: str | None = None,
-                  recent: list[str] | None = None) -> str | None:
+                  client_msg_id: str | None, image_path: str | None = None) -> str | None:
     """Run the registered screens; returns a warning for the sender, or raises
     MessageBlocked. Each screen runs in a savepoint so a failing one leaves nothing half
     written; what a blocking screen wrote is kept."""
     registered = hooks.screens()
     if not registered:
         return None
-    if recent is None:
-        recent = await repository.recent_texts(session, conversation.id, actor.user_id,
-                                               clock.now() - RECENT_TEXTS_WINDOW,
-                                               RECENT_TEXTS_LIMIT)
+    conversation_id, sender_id = conversation.id, actor.user_id
+
+    async def recent_texts() -> tuple[str, ...]:
+        return tuple(await repository.recent_texts(
+            session, conversation_id, sender_id, clock.now() - RECENT_TEXTS_WINDOW,
+            RECENT_TEXTS_LIMIT))
+
     context = hooks.ScreenContext(
         conversation_id=conversation.id, store_id=conversation.store_id,
         buyer_id=conversation.buyer_id, sender_id=actor.user_id,
         sender_side="buyer" if actor.is_buyer else "store", kind=kind, text=text, image=image,
-        recent_texts=tuple(recent), client_msg_id=client_msg_id, image_path=image_path)
+        load_recent_texts=recent_texts, client_msg_id=client_msg_id, image_path=image_path)
     warning: str | None = None
     for name, screen in registered:
         marker = len(session.info.get("after_commit", []))
@@ -484,23 +521,38 @@ async def _store_human(session: AsyncSession, conversation: Conversation, actor:
                        kind: str, client_msg_id: str, text: str | None,
                        data: dict[str, Any] | None, product_id: int | None = None,
                        order_id: int | None = None, warning: str | None = None,
-                       image_path: str | None = None, thumbnail_path: str | None = None
-                       ) -> Posted:
-    locked = await _lock(session, conversation.id)
-    if is_postgres(session):
-        # A concurrent resend may have stored it while we screened (SQLite's write lock,
-        # taken at BEGIN, already rules that out).
-        existing = await repository.message_by_client_id(session, locked.id, actor.user_id,
-                                                         client_msg_id)
-        if existing is not None:
-            return await _resent(session, locked, existing, actor)
-    message = await _append_human(session, locked, actor, kind=kind, client_msg_id=client_msg_id,
-                                  text=text, data=data, product_id=product_id,
-                                  order_id=order_id, warning=warning, image_path=image_path,
-                                  thumbnail_path=thumbnail_path)
+                       image_path: str | None = None, thumbnail_path: str | None = None,
+                       locked: repository.LockedForSend | None = None) -> Posted:
+    """``locked``: what :func:`repository.lock_for_send` found under the lock this transaction
+    holds since (else the row is locked here, and a resend looked for again)."""
+    assignee_status: str | None = None
+    if locked is not None:
+        conversation, assignee_status = locked.conversation, locked.assignee_status
+    else:
+        conversation = await _lock(session, conversation.id)
+        if is_postgres(session):
+            # A concurrent resend may have stored it while we screened (SQLite's write lock,
+            # taken at BEGIN, already rules that out).
+            existing = await repository.message_by_client_id(session, conversation.id,
+                                                             actor.user_id, client_msg_id)
+            if existing is not None:
+                return await _resent(session, conversation, existing, actor)
+        if conversation.assigned_agent_id is not None:
+            presence = await repository.presence(session, conversation.assigned_agent_id)
+            assignee_status = presence.status if presence is not None else None
+    locked_here: set[int] = session.info.setdefault(_LOCKED_KEY, set())
+    locked_here.add(conversation.id)
+    try:
+        message = await _append_human(
+            session, conversation, actor, kind=kind, client_msg_id=client_msg_id, text=text,
+            data=data, product_id=product_id, order_id=order_id, warning=warning,
+            image_path=image_path, thumbnail_path=thumbnail_path,
+            assignee_status=assignee_status)
+    finally:
+        locked_here.discard(conversation.id)
     await push.emit(session, _last_posted(session))
     names = present.known_names(session)
-    return Posted(present.message_out(message, names, locked.store_id, actor.user_id),
+    return Posted(present.message_out(message, names, conversation.store_id, actor.user_id),
                   created=True)
 
 
@@ -547,9 +599,10 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
                         kind: str, client_msg_id: str | None, text: str | None = None,
                         data: dict[str, Any] | None = None, product_id: int | None = None,
                         order_id: int | None = None, warning: str | None = None,
-                        image_path: str | None = None, thumbnail_path: str | None = None
-                        ) -> Message:
-    """A buyer's or a store member's message, with what it means for waits and assignment."""
+                        image_path: str | None = None, thumbnail_path: str | None = None,
+                        assignee_status: str | None = None) -> Message:
+    """A buyer's or a store member's message, with what it means for waits and assignment.
+    ``assignee_status``: the assigned agent's chat status, read with the lock."""
     now = clock.now()
     side = side_of(actor)
     reopened = conversation.status == STATUS_RESOLVED
@@ -557,22 +610,23 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
         conversation.status = STATUS_OPEN
         conversation.resolved_at = None
         push.touch(session, conversation)
+    wait_started = False
+    if side == SIDE_BUYER and conversation.open_wait_id is None and kind != KIND_NUDGE:
+        # Opened before the message changes the row, so the row is written once.
+        await waits.start(session, conversation, conversation.last_seq + 1, now)
+        wait_started = True
+        push.touch(session, conversation)
     message = await _append(session, conversation, sender_id=actor.user_id, side=side,
                             kind=kind, client_msg_id=client_msg_id, text=text, data=data,
                             product_id=product_id, order_id=order_id, warning=warning,
                             image_path=image_path, thumbnail_path=thumbnail_path)
     present.remember_user(session, actor.user_id, actor.display_name)
-    wait_started = False
     if side == SIDE_BUYER:
         conversation.buyer_read_seq = message.seq  # one has read what one just wrote
-        if conversation.open_wait_id is None and kind != KIND_NUDGE:
-            await waits.start(session, conversation, message.seq, now)
-            wait_started = True
-            push.touch(session, conversation)
         if reopened:
             # Routed afresh (the last agent is preferred while within the sticky window).
             conversation.assigned_agent_id = None
-        if reopened or await assignment.needs_routing(session, conversation):
+        if reopened or assignment.needs_routing(conversation, assignee_status):
             await assignment.route(session, conversation, now)
     else:
         conversation.store_read_seq = message.seq
@@ -608,7 +662,8 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
         sender_id=message.sender_id or 0, kind=message.kind, text=message.text,
         created_at=message.created_at, first_in_conversation=message.seq == 1,
         wait_id=conversation.open_wait_id, wait_started=wait_started,
-        store_open=await hours.is_store_open(session, conversation.store_id, now))
+        store_open=await hours.is_store_open(session, conversation.store_id, now),
+        product_id=conversation.product_id, order_id=conversation.order_id)
     for name, reaction in reactions:
         effects = len(session.info.get("after_commit", []))
         last = dict(_last_posted(session))

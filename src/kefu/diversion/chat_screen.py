@@ -13,7 +13,7 @@ async def screen_chat_message(session: AsyncSession, ctx: hooks.ScreenContext
                               ) -> hooks.Screening | None:
     result = await service.screen_message(
         session, store_id=ctx.store_id, sender_id=ctx.sender_id, sender_side=ctx.sender_side,
-        text=ctx.text, recent_texts=ctx.recent_texts, image=ctx.image,
+        text=ctx.text, load_recent_texts=ctx.recent_texts, image=ctx.image,
         conversation_id=ctx.conversation_id, client_msg_id=ctx.client_msg_id,
         image_path=ctx.image_path)
     if result is None:

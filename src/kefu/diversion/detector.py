@@ -310,6 +310,13 @@ class Detector:
                 return verdict
         return CLEAN
 
+    def wants_window(self, text: str) -> bool:
+        """Could the sender's earlier messages change the verdict on ``text`` (clean on its
+        own)? Lets the caller skip reading them for the usual message."""
+        if not self.window_size or len(text) > _CHUNK * 2:
+            return False
+        return self._worth_window(normalize(text))
+
     def detect_image(self, data: bytes) -> Verdict:
         """A QR code anywhere in the picture is a hit (channel ``qr``)."""
         from kefu.diversion.qr import find_qr_codes

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,15 +69,26 @@ async def screen_message(session: AsyncSession, *, store_id: int, sender_id: int
                          sender_side: str, text: str | None, recent_texts: Sequence[str] = (),
                          image: bytes | None = None, image_path: str | None = None,
                          conversation_id: int | None = None,
-                         client_msg_id: str | None = None) -> MessageVerdict | None:
-    """Check a message before it is delivered; record and penalise a hit."""
+                         client_msg_id: str | None = None,
+                         load_recent_texts: Callable[[], Awaitable[Sequence[str]]] | None = None
+                         ) -> MessageVerdict | None:
+    """Check a message before it is delivered; record and penalise a hit. The sender's
+    recent texts are given, or read through ``load_recent_texts`` only when this message
+    could continue a contact split over messages."""
     verdict = None
     if text:
         verdict = check_text(text, recent_texts)
+        if not verdict.is_diversion and load_recent_texts is not None \
+                and default_detector().wants_window(text):
+            recent_texts = tuple(await load_recent_texts())
+            if recent_texts:
+                verdict = check_text(text, recent_texts)
     if (verdict is None or not verdict.is_diversion) and image:
         verdict = check_image(image)
     if verdict is None or not verdict.is_diversion:
         return None
+    if not recent_texts and load_recent_texts is not None:
+        recent_texts = tuple(await load_recent_texts())  # the context, kept as evidence
     if conversation_id is not None and client_msg_id:
         earlier = await repository.by_attempt(session, conversation_id, sender_id, client_msg_id)
         if earlier is not None:  # the client retried the same refused message

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kefu import domains
-from kefu.kit import clock, clockstore
+from kefu.kit import cache, clock, clockstore
 from kefu.kit.db import Database
 from kefu.kit.deadlines import Sweeper
 from kefu.kit.events import create_broker, set_broker
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         await broker.start()
         set_broker(broker)
         app.state.broker = broker
+        cache_listener = asyncio.create_task(cache.listen_for_invalidations(),
+                                             name="cache-invalidations")
         sweeper_task = None
         if sweeper_wanted:
             sweeper_task = asyncio.create_task(app.state.sweeper.run_forever(), name="sweeper")
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             if sweeper_task is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(sweeper_task, timeout=10)
+            cache_listener.cancel()
+            await asyncio.gather(cache_listener, return_exceptions=True)
             await broker.stop()
             if own_db:
                 await database.dispose()
