@@ -6,8 +6,9 @@ import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from kefu.accounts import repository
 from kefu.accounts.models import AuthSession, LoginAttempt, StoreInvitation, User
 from kefu.accounts.roles import MERCHANT_ROLES, PLATFORM_ROLES, Principal, Role
 from kefu.kit import audit, clock
+from kefu.kit.db import UTCDateTime
 from kefu.kit.errors import (
     Conflict,
     Forbidden,
@@ -253,14 +255,21 @@ def display_names_query(ids: Collection[int]) -> Select[int, str]:
     return select(User.id, User.display_name).where(User.id.in_(set(ids)))
 
 
-def signed_in_user_query(token: str, kind: str, now: datetime) -> Select[int]:
+def signed_in_user_query() -> Select[int]:
     """The user id behind a live login, as a query another domain may fold into its own
     statement (a chat socket checks its login with every message it sends, in the same round
-    trip that locks the conversation)."""
+    trip that locks the conversation). Built once; its parameters come from
+    :func:`signed_in_params`."""
     return (select(AuthSession.user_id).join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.token_hash == hash_token(token), AuthSession.kind == kind,
-                   AuthSession.revoked_at.is_(None), AuthSession.expires_at > now,
+            .where(AuthSession.token_hash == bindparam("login_token_hash"),
+                   AuthSession.kind == bindparam("login_kind"),
+                   AuthSession.revoked_at.is_(None),
+                   AuthSession.expires_at > bindparam("login_now", type_=UTCDateTime()),
                    User.is_active.is_(True)))
+
+
+def signed_in_params(token: str, kind: str, now: datetime) -> dict[str, Any]:
+    return {"login_token_hash": hash_token(token), "login_kind": kind, "login_now": now}
 
 
 async def store_members(session: AsyncSession, store_id: int) -> list[User]:

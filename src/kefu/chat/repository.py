@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal
 from kefu.chat.models import (
     AGENT_ONLINE,
@@ -87,30 +89,41 @@ class LockedForSend:
     signed_in: bool
 
 
-async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: int,
-                        client_msg_id: str, signed_in: Select[Any] | None = None
-                        ) -> LockedForSend | None:
-    """Everything the send path must know before it writes, in one round trip: the
-    conversation row, locked and fresh; whether this is a resend; the assignee's status; and,
-    for a socket, whether the sender's login still holds (``signed_in``: a query of the
-    accounts domain that finds a row while it does)."""
+def _lock_for_send_statement(with_login: bool) -> Select[Any]:
     resent = select(Message.id).where(
-        Message.conversation_id == Conversation.id, Message.sender_id == sender_id,
-        Message.client_msg_id == client_msg_id).scalar_subquery()
+        Message.conversation_id == Conversation.id,
+        Message.sender_id == bindparam("sender_id"),
+        Message.client_msg_id == bindparam("client_msg_id")).scalar_subquery()
     assignee = select(AgentPresence.status).where(
         AgentPresence.user_id == Conversation.assigned_agent_id).scalar_subquery()
     # On PostgreSQL a FOR UPDATE that waited returns the row as its last holder committed it,
     # while the subqueries still see the statement's older snapshot: this copy of last_seq,
     # read through that snapshot, tells when the resend check must be repeated.
     snapshot = aliased(Conversation)
-    seen_seq = select(snapshot.last_seq).where(snapshot.id == conversation_id).scalar_subquery()
+    seen_seq = select(snapshot.last_seq).where(
+        snapshot.id == bindparam("conversation_id")).scalar_subquery()
     columns: list[Any] = [Conversation, resent, assignee, seen_seq]
-    if signed_in is not None:
-        columns.append(signed_in.exists())
-    row = (await session.execute(
-        select(*columns).where(Conversation.id == conversation_id)
-        .with_for_update(of=Conversation).execution_options(populate_existing=True)
-    )).first()
+    if with_login:
+        columns.append(accounts.signed_in_user_query().exists())
+    return (select(*columns).where(Conversation.id == bindparam("conversation_id"))
+            .with_for_update(of=Conversation).execution_options(populate_existing=True))
+
+
+# Built once: the send path runs them for every message, and building and keying a statement
+# of this size costs more than running it.
+_LOCK_FOR_SEND = {False: _lock_for_send_statement(False), True: _lock_for_send_statement(True)}
+
+
+async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: int,
+                        client_msg_id: str, login: dict[str, Any] | None = None
+                        ) -> LockedForSend | None:
+    """Everything the send path must know before it writes, in one round trip: the
+    conversation row, locked and fresh; whether this is a resend; the assignee's status; and,
+    for a socket, whether the sender's login still holds (``login``: the parameters of
+    :func:`kefu.accounts.service.signed_in_params`)."""
+    params = {"conversation_id": conversation_id, "sender_id": sender_id,
+              "client_msg_id": client_msg_id, **(login or {})}
+    row = (await session.execute(_LOCK_FOR_SEND[login is not None], params)).first()
     if row is None:
         return None
     conversation, resent_id = row[0], row[1]
@@ -118,7 +131,7 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
         found = await message_by_client_id(session, conversation_id, sender_id, client_msg_id)
         resent_id = found.id if found is not None else None
     return LockedForSend(conversation, resent_id, row[2],
-                         bool(row[4]) if signed_in is not None else True)
+                         bool(row[4]) if login is not None else True)
 
 
 async def inbox_by_ids(session: AsyncSession, principal: Principal,

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -372,14 +372,15 @@ async def send_message(session: AsyncSession, actor: Principal, conversation_id:
     """
     _require_participant(actor)
     _check_client_id(client_msg_id)
-    signed_in = accounts.signed_in_user_query(login[0], login[1], clock.now()) \
+    login_params = accounts.signed_in_params(login[0], login[1], clock.now()) \
         if login is not None else None
     locked = await repository.lock_for_send(session, conversation_id, actor.user_id,
-                                            client_msg_id, signed_in)
+                                            client_msg_id, login_params)
     gone = NotAuthenticated(_("登录已失效，请重新登录"), code="bad_token")
     if locked is None:
         # No such conversation: the login decides which error a socket gets.
-        if signed_in is not None and not await session.scalar(select(signed_in.exists())):
+        if login is not None and await accounts.principal_for_token(
+                session, login[0], login[1]) is None:
             raise gone
         raise NotFound(_("会话不存在"), code="conversation_not_found")
     if not locked.signed_in:
