@@ -7,7 +7,9 @@ session with :func:`after_commit` and run only once the commit has succeeded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,10 @@ def discard_after_commit(session: AsyncSession) -> None:
     session.info.pop("after_commit", None)
 
 
+_HOLDS_WRITE_LOCK = "kefu_sqlite_write_lock"
+SQLITE_BUSY_SECONDS = 30
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over.
     # BEGIN IMMEDIATE takes the write lock up front, so two writers wait (busy_timeout)
@@ -101,12 +108,42 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
+
+    # SQLite has one writer. Writers of this process queue for it here, in order, instead of
+    # each polling the file lock with SQLite's busy handler, whose growing sleeps (up to
+    # 100 ms a try) made the slowest messages wait seconds under load. The busy timeout
+    # still covers other processes. Held from BEGIN until the connection goes back to the
+    # pool (after its COMMIT or ROLLBACK).
+    locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        record = conn.connection._connection_record
+        if record is not None and not record.info.get(_HOLDS_WRITE_LOCK):
+            loop = asyncio.get_running_loop()
+            lock = locks.get(loop)
+            if lock is None:
+                lock = locks[loop] = asyncio.Lock()
+            try:
+                await_only(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_SECONDS))
+            except TimeoutError as error:  # as SQLite's own busy timeout would end
+                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(
+                    "database is locked")) from error
+            record.info[_HOLDS_WRITE_LOCK] = lock
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _release(record: Any) -> None:
+        lock = record.info.pop(_HOLDS_WRITE_LOCK, None) if record is not None else None
+        if lock is not None:
+            lock.release()
+
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkin", lambda _dbapi, record: _release(record))
+    event.listen(pool, "invalidate", lambda _dbapi, record, _exc: _release(record))
+    event.listen(pool, "soft_invalidate", lambda _dbapi, record, _exc: _release(record))
+    event.listen(pool, "close", lambda _dbapi, record: _release(record))
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
