@@ -4,12 +4,17 @@ For each database (SQLite, PostgreSQL) it:
 
 1. measures the raw rate at which that database commits one message-sized insert per
    transaction (one connection, sequential) — the ceiling any chat server on it can reach;
-2. starts ``kefu serve`` (one uvicorn process) on a fresh, migrated database with stores,
-   agents (online) and buyers, each buyer with an open conversation;
-3. runs closed loops for a fixed time: a buyer sends over the socket (``send``), its agent
-   receives the message event and answers over its socket, the buyer receives the answer
-   and sends the next. Every delivery is timed from the sender's send to the recipient's
-   receive; it prints sustained messages/second and p50/p99 latency, with the server's RSS;
+2. starts ``kefu serve`` (one uvicorn process, or ``--workers N`` with Redis carrying the
+   events between them) on a fresh, migrated database with stores, agents (online) and
+   buyers, each buyer with an open conversation;
+3. runs for a fixed time, either closed loops (the default): a buyer sends over the socket
+   (``send``), its agent receives the message event and answers over its socket, the buyer
+   receives the answer and sends the next; or, with ``--rate R``, an open loop: buyers send
+   on a fixed schedule (R/2 messages/s in all, whatever the answers do) and agents answer
+   each message, so about R messages/s are delivered. Every delivery is timed from the
+   sender's send to the recipient's receive; it prints delivered messages/second (also as a
+   share of the raw commit rate), p50/p99/max latency, the server's CPU and RSS (summed over
+   all its processes) and the client's own CPU and lag behind its schedule;
 4. optionally opens many idle sockets and reports the server's memory per socket.
 
 Loopback only, bounded in time. Usage::
@@ -17,6 +22,10 @@ Loopback only, bounded in time. Usage::
     .venv/bin/python bench/chat_throughput.py                       # both databases
     .venv/bin/python bench/chat_throughput.py --databases sqlite --seconds 5
     .venv/bin/python bench/chat_throughput.py --idle 2000
+    .venv/bin/python bench/chat_throughput.py --databases postgresql --rate 500 --idle 0
+    .venv/bin/python bench/chat_throughput.py --databases postgresql --workers 2 --idle 0
+
+``BENCH_PROFILE=out.prof`` runs the (single-process) server under cProfile.
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
+import random
 import resource
 import signal
 import socket
@@ -46,7 +57,10 @@ import websockets  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1/postgres"
 PG_BENCH = "postgresql+asyncpg://postgres@127.0.0.1/kefu_bench"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "bench-secret-key"
+LOST_AFTER = 15.0  # seconds: a buyer message with no answer by then is lost
+LATE = 0.005  # seconds: an open-loop send this far behind its schedule counts as late
 
 
 def free_port() -> int:
@@ -55,25 +69,80 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# --- processes and sockets (Linux /proc) ----------------------------------------------------
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process; 0 if it is gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU time of a process; 0 if it is gone."""
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def stored_messages(server: Server) -> float:
-    """Messages stored so far by the server (all kinds, auto-replies included)."""
-    async with httpx.AsyncClient() as http:
-        text = (await http.get(f"{server.base}/metrics")).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("kefu_chat_messages_total{"))
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants, found by walking /proc for parent ids."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def fd_links(pid: int) -> dict[int, str]:
+    """fd → what it points to, for each open file of a process."""
+    links = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                links[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
+    return links
+
+
+def tcp_server_sockets(port: int) -> dict[int, int]:
+    """Loopback TCP sockets on the server's ``port`` (listening or established): the peer's
+    port → the socket's inode. The listening socket has peer port 0."""
+    found = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] in ("01", "0A"):
+            found[int(fields[2].rsplit(":", 1)[1], 16)] = int(fields[9])
+    return found
+
+
+def watches(pid: int, inode: int) -> bool:
+    """Whether an epoll instance of the process watches the socket ``inode``: a uvicorn
+    worker adds the listening socket once its startup is complete and it accepts."""
+    links = fd_links(pid)
+    fds = {str(fd) for fd, link in links.items() if link == f"socket:[{inode}]"}
+    for fd, link in links.items():
+        if link == "anon_inode:[eventpoll]":
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines():
+                    if line.startswith("tfd:") and line.split()[1] in fds:
+                        return True
+    return False
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -189,63 +258,162 @@ async def seed(url: str, stores: int, buyers_per_store: int) -> Seeded:
 
 
 class Server:
-    def __init__(self, url: str) -> None:
+    """``kefu serve`` with ``workers`` processes; with several, Redis carries the events."""
+
+    def __init__(self, url: str, workers: int = 1, redis_url: str = REDIS_URL) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
         env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_MODE": "prod",
                "KEFU_SECRET_KEY": SECRET, "KEFU_RUN_SWEEPER_IN_SERVER": "false",
                "KEFU_LOG_LEVEL": "WARNING",
                "KEFU_UPLOAD_DIR": tempfile.mkdtemp(prefix="kefu-bench-up-")}
         env.pop("KEFU_REDIS_URL", None)
+        if workers > 1:
+            env["KEFU_REDIS_URL"] = redis_url
         command = [str(Path(sys.executable).parent / "kefu"), "serve", "--no-migrate",
-                   "--host", "127.0.0.1", "--port", str(self.port)]
+                   "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         if os.environ.get("BENCH_PROFILE"):  # a profile of the server, written on exit
             command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"],
                        "-m", "kefu.cli", *command[1:]]
         self.process = subprocess.Popen(
             command, env=env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if self._ready():
+                return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError("server did not start")
+        raise RuntimeError(f"server did not start ({workers} worker(s))")
+
+    def _ready(self) -> bool:
+        """Health answers and, with several workers, every one of them accepts connections
+        (else the first one up would get all the clients)."""
+        try:
+            if httpx.get(f"{self.base}/healthz", timeout=1).status_code != 200:
+                return False
+        except httpx.HTTPError:
+            return False
+        if self.workers == 1:
+            return True
+        listener = tcp_server_sockets(self.port).get(0)
+        workers = self.worker_pids()
+        return listener is not None and len(workers) == self.workers and \
+            all(watches(pid, listener) for pid in workers)
 
     def ws(self, token: str) -> str:
         return f"ws://127.0.0.1:{self.port}/ws?token={token}"
 
+    def pids(self) -> list[int]:
+        """The uvicorn process and all its children."""
+        return process_tree(self.process.pid)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: uvicorn's spawned workers, or uvicorn itself."""
+        if self.workers == 1:
+            return [self.process.pid]
+        found = []
+        for pid in self.pids()[1:]:
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+        return sorted(found)
+
     @property
     def rss_mb(self) -> float:
-        return rss_mb(self.process.pid)
+        return sum(rss_mb(pid) for pid in self.pids())
+
+    def cpu(self) -> dict[int, float]:
+        """CPU seconds so far of each server process (subtract two of these)."""
+        return {pid: cpu_seconds(pid) for pid in self.pids()}
+
+    def owners(self, client_ports: list[int]) -> list[int | None]:
+        """The worker process holding the server side of each client connection."""
+        inodes = tcp_server_sockets(self.port)
+        holder = {}
+        for pid in self.worker_pids():
+            for link in fd_links(pid).values():
+                if link.startswith("socket:["):
+                    holder[int(link[8:-1])] = pid
+        return [holder.get(inodes.get(port, -1)) for port in client_ports]
+
+    def per_worker(self, client_ports: list[int]) -> list[int]:
+        """How many of these client connections each worker holds."""
+        owners = self.owners(client_ports)
+        return [owners.count(pid) for pid in self.worker_pids()]
 
     def stop(self) -> None:
+        tree = self.pids()
         self.process.send_signal(signal.SIGINT)  # graceful: uvicorn finishes and exits
         try:
-            self.process.wait(timeout=15)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            for pid in reversed(tree):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            self.process.wait()
+
+
+async def stored_messages(engine: Any) -> int:
+    """Messages stored so far (all kinds, auto-replies included), counted in the database:
+    with several workers each has metrics of its own."""
+    from sqlalchemy import text
+
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM chat_message"))).scalar_one())
 
 
 # --- the loops ------------------------------------------------------------------------------
+# Times are time.monotonic(), the clock of asyncio's event loop (loop.time()).
 
 
 @dataclass
 class Tally:
-    sent_at: dict[str, float] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    replies: dict[str, asyncio.Event] = field(default_factory=dict)
-    errors: int = 0
+    sent_at: dict[str, float] = field(default_factory=dict)  # client_msg_id → sent
+    deliveries: list[tuple[float, float]] = field(default_factory=list)  # (sent, received)
+    replies: dict[str, asyncio.Event] = field(default_factory=dict)  # closed: reply awaited
+    awaiting: dict[str, float] = field(default_factory=dict)  # open: reply key → buyer's send
+    lags: list[float] = field(default_factory=list)  # open: how late each send left
+    ports: dict[tuple[str, int], int] = field(default_factory=dict)  # client → its local port
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+    window: tuple[float, float] = (math.inf, math.inf)  # the measured time
+    send_from: float = 0.0  # open loop: the schedule's start (warm-up included)
+    errors: dict[str, int] = field(default_factory=dict)  # error frames by code
+    first_errors: dict[str, dict[str, Any]] = field(default_factory=dict)  # one of each
     lost: int = 0
-    counting: bool = True
+    counting: bool = True  # closed loops: count lost messages
+
+    def received(self, key: str | None, at: float) -> None:
+        sent = self.sent_at.pop(key, None) if key else None
+        if sent is not None:
+            self.deliveries.append((sent, at))
+
+    def error(self, frame: dict[str, Any]) -> None:
+        """A refused message (e.g. by the diversion screen): counted as an error, and the
+        buyer's message it asks or answers is not waited for or counted as lost."""
+        code = str((frame.get("error") or {}).get("code"))
+        self.errors[code] = self.errors.get(code, 0) + 1
+        self.first_errors.setdefault(code, frame)
+        key = frame.get("client_msg_id")
+        if isinstance(key, str):
+            reply = key if key.startswith("r") else f"r{key}"
+            self.awaiting.pop(reply, None)
+            event = self.replies.pop(reply, None)
+            if event is not None:
+                event.set()
+
+    def in_window(self, at: float) -> bool:
+        return self.window[0] <= at < self.window[1]
 
 
-async def agent_socket(url: str, tally: Tally, stop: asyncio.Event) -> None:
+async def agent_socket(url: str, index: int, tally: Tally, stop: asyncio.Event,
+                       connected: asyncio.Barrier) -> None:
     async with websockets.connect(url, max_queue=None) as ws:
         ready = json.loads(await ws.recv())
         assert ready["type"] == "hello", ready
+        tally.ports["agent", index] = ws.local_address[1]
+        await connected.wait()
         stop_wait = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
@@ -257,15 +425,13 @@ async def agent_socket(url: str, tally: Tally, stop: asyncio.Event) -> None:
                     break
                 frame = json.loads(receive.result())
                 if frame["type"] == "error":
-                    tally.errors += 1
+                    tally.error(frame)
                 if frame["type"] != "message" or frame["message"]["sender_side"] != "buyer":
                     continue
-                received = time.perf_counter()
                 key = frame["message"]["client_msg_id"]
-                if key in tally.sent_at and tally.counting:
-                    tally.latencies.append(received - tally.sent_at.pop(key))
+                tally.received(key, time.monotonic())
                 reply_key = f"r{key}"
-                tally.sent_at[reply_key] = time.perf_counter()
+                tally.sent_at[reply_key] = time.monotonic()
                 await ws.send(json.dumps({
                     "type": "send", "conversation_id": frame["message"]["conversation_id"],
                     "client_msg_id": reply_key, "text": f"收到 {key}，马上为您处理"}))
@@ -273,95 +439,183 @@ async def agent_socket(url: str, tally: Tally, stop: asyncio.Event) -> None:
             stop_wait.cancel()
 
 
+def buyer_frame(conversation_id: int, key: str) -> str:
+    return json.dumps({"type": "send", "conversation_id": conversation_id,
+                       "client_msg_id": key, "text": f"你好，请问这件有现货吗？{key}"})
+
+
+async def closed_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
+                      stop: asyncio.Event) -> None:
+    """Send, wait for the agent's answer (at most 15 s), send the next."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        key = f"b{index}-{n}"
+        reply = tally.replies[f"r{key}"] = asyncio.Event()
+        tally.sent_at[key] = time.monotonic()
+        await ws.send(buyer_frame(conversation_id, key))
+        replied = asyncio.ensure_future(reply.wait())
+        stopping = asyncio.ensure_future(stop.wait())
+        finished, _ = await asyncio.wait({replied, stopping}, timeout=LOST_AFTER,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        replied.cancel()
+        stopping.cancel()
+        if not finished and tally.counting:
+            tally.lost += 1  # no answer within 15 s
+
+
+async def open_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
+                    period: float) -> None:
+    """Send every ``period`` seconds from a random phase on, answered or not, until the
+    window ends. Due times are absolute, so a late send does not push back the next."""
+    loop = asyncio.get_running_loop()
+    due, n = tally.send_from + random.uniform(0, period), 0
+    while due < tally.window[1]:
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent = loop.time()
+        if tally.in_window(due):
+            tally.lags.append(sent - due)
+        n += 1
+        key = f"b{index}-{n}"
+        tally.sent_at[key] = tally.awaiting[f"r{key}"] = sent
+        await ws.send(buyer_frame(conversation_id, key))
+        due += period
+
+
 async def buyer_socket(url: str, conversation_id: int, index: int, tally: Tally,
-                       stop: asyncio.Event, connected: asyncio.Barrier) -> None:
+                       stop: asyncio.Event, connected: asyncio.Barrier, period: float) -> None:
+    """Closed loop (``period`` 0) or open loop (one message every ``period`` seconds)."""
     async with websockets.connect(url, max_queue=None) as ws:
         ready = json.loads(await ws.recv())
         assert ready["type"] == "hello", ready
+        tally.ports["buyer", index] = ws.local_address[1]
 
         async def listen() -> None:
             async for raw in ws:
                 frame = json.loads(raw)
                 if frame["type"] == "error":
-                    tally.errors += 1
+                    tally.error(frame)
                 if frame["type"] != "message" or frame["message"]["sender_side"] != "store":
                     continue
-                received = time.perf_counter()
+                received = time.monotonic()
                 key = frame["message"]["client_msg_id"]
-                if key in tally.sent_at and tally.counting:
-                    tally.latencies.append(received - tally.sent_at.pop(key))
+                tally.received(key, received)
                 event = tally.replies.pop(key, None)
                 if event is not None:
                     event.set()
+                sent = tally.awaiting.pop(key, None)
+                if sent is not None and received - sent > LOST_AFTER and tally.in_window(sent):
+                    tally.lost += 1  # answered, but too late
 
         listener = asyncio.create_task(listen())
         await connected.wait()
-        n = 0
+        await tally.go.wait()
         try:
-            while not stop.is_set():
-                n += 1
-                key = f"b{index}-{n}"
-                reply = tally.replies[f"r{key}"] = asyncio.Event()
-                tally.sent_at[key] = time.perf_counter()
-                await ws.send(json.dumps({"type": "send", "conversation_id": conversation_id,
-                                          "client_msg_id": key,
-                                          "text": f"你好，请问这件有现货吗？{key}"}))
-                replied = asyncio.ensure_future(reply.wait())
-                stopping = asyncio.ensure_future(stop.wait())
-                finished, _ = await asyncio.wait({replied, stopping}, timeout=15,
-                                                 return_when=asyncio.FIRST_COMPLETED)
-                replied.cancel()
-                stopping.cancel()
-                if not finished and tally.counting:
-                    tally.lost += 1  # no answer within 15 s
+            if period:
+                await open_loop(ws, conversation_id, index, tally, period)
+                await stop.wait()  # keep listening for the answers
+            else:
+                await closed_loop(ws, conversation_id, index, tally, stop)
         finally:
             listener.cancel()
             with contextlib.suppress(BaseException):
                 await listener
 
 
-async def throughput(server: Server, seeded: Seeded, seconds: float) -> dict[str, Any]:
+def placement(server: Server, seeded: Seeded, tally: Tally) -> dict[str, Any]:
+    """Where the clients' connections landed, with several workers."""
+    agents = server.owners([tally.ports["agent", i] for i in range(len(seeded.agent_tokens))])
+    buyers = server.owners([tally.ports["buyer", i] for i in range(len(seeded.buyers))])
+    apart = sum(1 for owner, (_token, _conversation, store) in zip(buyers, seeded.buyers,
+                                                                   strict=True)
+                if owner != agents[store])
+    return {"sockets_per_worker": [[*agents, *buyers].count(pid)
+                                   for pid in server.worker_pids()],
+            "buyers_apart_from_agent_percent": 100 * apart / len(buyers) if buyers else 0.0,
+            "sockets_unplaced": [*agents, *buyers].count(None)}
+
+
+async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
+                     rate: float, warm_up: float) -> dict[str, Any]:
+    from kefu.kit.db import create_engine
+
+    loop = asyncio.get_running_loop()
     tally, stop = Tally(), asyncio.Event()
+    engine = create_engine(url)
     rss_idle = server.rss_mb
+    agents_connected = asyncio.Barrier(len(seeded.agent_tokens) + 1)
+    agents = [asyncio.create_task(agent_socket(server.ws(t), i, tally, stop, agents_connected))
+              for i, t in enumerate(seeded.agent_tokens)]
+    async with asyncio.timeout(60):
+        await agents_connected.wait()
+    # Open loop: R/2 buyer messages per second in all, each buyer at its own period.
+    period = 2 * len(seeded.buyers) / rate if rate else 0.0
     connected = asyncio.Barrier(len(seeded.buyers) + 1)
-    agents = [asyncio.create_task(agent_socket(server.ws(t), tally, stop))
-              for t in seeded.agent_tokens]
-    await asyncio.sleep(0.5)
     buyers = [asyncio.create_task(buyer_socket(server.ws(token), conversation_id, i, tally,
-                                               stop, connected))
+                                               stop, connected, period))
               for i, (token, conversation_id, _store) in enumerate(seeded.buyers)]
-    await connected.wait()
+    async with asyncio.timeout(60):
+        await connected.wait()
     rss_connected = server.rss_mb
-    await asyncio.sleep(1.0)  # warm-up, not counted
-    tally.latencies.clear()
-    stored_before = await stored_messages(server)
-    started, cpu_started = time.perf_counter(), cpu_seconds(server.process.pid)
-    await asyncio.sleep(seconds)
-    delivered = len(tally.latencies)
-    elapsed = time.perf_counter() - started
-    server_cpu = cpu_seconds(server.process.pid) - cpu_started
-    stored = await stored_messages(server) - stored_before
-    latencies = list(tally.latencies)
+    spread = placement(server, seeded, tally) if server.workers > 1 else {}
+    tally.send_from = loop.time()
+    tally.window = (tally.send_from + warm_up, tally.send_from + warm_up + seconds)
+    tally.go.set()
+    await asyncio.sleep(tally.window[0] - loop.time())
+    stored_before = await stored_messages(engine)
+    cpu_before, client_before, cpu_started = server.cpu(), time.process_time(), loop.time()
+    await asyncio.sleep(tally.window[1] - loop.time())
+    cpu_after, client_cpu = server.cpu(), time.process_time() - client_before
+    cpu_elapsed = loop.time() - cpu_started
+    server_cpu = sum(used - cpu_before.get(pid, 0.0) for pid, used in cpu_after.items())
+    stored = await stored_messages(engine) - stored_before
     rss_busy = server.rss_mb
     tally.counting = False
+    if period:  # wait for the answers still due, at most 15 s
+        deadline = loop.time() + LOST_AFTER
+        for _poll in range(int(LOST_AFTER * 10)):
+            if loop.time() >= deadline or not any(map(tally.in_window, tally.awaiting.values())):
+                break
+            await asyncio.sleep(0.1)
+        tally.lost += sum(map(tally.in_window, tally.awaiting.values()))
     stop.set()
     await asyncio.wait([*buyers, *agents], timeout=20)
     for task in [*buyers, *agents]:
         task.cancel()
+    await engine.dispose()
+
+    delivered = sum(1 for _sent, received in tally.deliveries if tally.in_window(received))
+    # Closed loops: what arrived in the window; open loop: all that was sent in it.
+    latencies = [received - sent for sent, received in tally.deliveries
+                 if tally.in_window(sent if period else received)]
+    lags = tally.lags
     return {
+        "workers": server.workers,
+        "offered_per_second": rate or None,  # None: closed loops
         "clients": len(seeded.buyers) + len(seeded.agent_tokens),
-        "messages_per_second": delivered / elapsed,
+        "messages_per_second": delivered / seconds,
         # Everything the server stored meanwhile, with the auto-reply domain's answers.
-        "stored_per_second": stored / elapsed,
+        "stored_per_second": stored / seconds,
         "delivered": delivered,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
-        "mean_ms": (statistics.fmean(latencies) * 1000) if latencies else float("nan"),
-        "errors": tally.errors, "lost": tally.lost,
-        "server_cpu_percent": 100 * server_cpu / elapsed,
+        "max_ms": max(latencies, default=math.nan) * 1000,
+        "mean_ms": (statistics.fmean(latencies) * 1000) if latencies else math.nan,
+        "errors": sum(tally.errors.values()), "error_codes": tally.errors,
+        "first_errors": list(tally.first_errors.values()), "lost": tally.lost,
+        "server_cpu_percent": 100 * server_cpu / cpu_elapsed,
         "server_cpu_ms_per_message": 1000 * server_cpu / delivered if delivered else None,
+        "client_cpu_percent": 100 * client_cpu / cpu_elapsed,
+        "client_lag_p50_ms": percentile(lags, 0.50) * 1000 if period else None,
+        "client_lag_p99_ms": percentile(lags, 0.99) * 1000 if period else None,
+        "client_lag_max_ms": max(lags, default=math.nan) * 1000 if period else None,
+        "client_late_sends": sum(lag > LATE for lag in lags) if period else None,
+        "client_sends": len(lags) if period else None,
         "load_average": os.getloadavg()[0],
         "rss_idle_mb": rss_idle, "rss_connected_mb": rss_connected, "rss_busy_mb": rss_busy,
+        **spread,
     }
 
 
@@ -382,6 +636,10 @@ async def idle(server: Server, tokens: list[str], count: int) -> dict[str, Any]:
         metrics = (await http.get(f"{server.base}/metrics")).text
     gauge = next((line for line in metrics.splitlines()
                   if line.startswith("kefu_websockets_open ")), "")
+    if server.workers > 1:
+        gauge = f"one worker's {gauge}"
+    per_worker = server.per_worker([ws.local_address[1] for ws in sockets]) \
+        if server.workers > 1 else [count]
     probe = time.perf_counter()
     await sockets[-1].send(json.dumps({"type": "ping"}))
     while json.loads(await sockets[-1].recv())["type"] != "pong":
@@ -390,7 +648,7 @@ async def idle(server: Server, tokens: list[str], count: int) -> dict[str, Any]:
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return {"sockets": count, "opened_in_s": opened_in, "rss_before_mb": before,
             "rss_after_mb": after, "kb_per_socket": (after - before) * 1024 / count,
-            "gauge": gauge, "ping_ms_under_load": pong_ms}
+            "gauge": gauge, "sockets_per_worker": per_worker, "ping_ms_under_load": pong_ms}
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -405,11 +663,13 @@ async def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     raw_kit = await raw_commit_rate(url, args.raw_seconds, as_configured=True) \
         if kind == "sqlite" else raw
     seeded = await seed(url, args.stores, args.buyers_per_store)
-    server = Server(url)
+    server = Server(url, args.workers, args.redis_url)
     try:
         result: dict[str, Any] = {"database": kind, "raw_commits_per_second": raw,
                                   "raw_commits_per_second_kit_engine": raw_kit}
-        result.update(await throughput(server, seeded, args.seconds))
+        result.update(await throughput(server, seeded, url, args.seconds, args.rate,
+                                       args.warm_up))
+        result["percent_of_raw_commits"] = 100 * result["messages_per_second"] / raw
         if args.idle:
             result["idle"] = await idle(server, [t for t, _c, _s in seeded.buyers], args.idle)
         return result
@@ -417,30 +677,76 @@ async def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
+def goals(r: dict[str, Any]) -> list[str]:
+    """The issue's goals, as far as this run can judge them."""
+    share, offered = r["percent_of_raw_commits"], r["offered_per_second"]
+    kept_up = bool(offered) and r["messages_per_second"] >= 0.95 * offered and not r["lost"]
+    if share >= 50:
+        verdict = "met"
+    elif kept_up and offered < r["raw_commits_per_second"] / 2:
+        verdict = "offered too little to judge"  # the server kept up with all it was given
+    else:
+        verdict = "not met"
+    lines = [f"end-to-end {r['messages_per_second']:.0f} msg/s = {share:.0f} % of the raw "
+             f"commit rate (goal ≥ 50 %): {verdict}"]
+    if offered:
+        verdict = "judge with --rate 500" if offered < 500 else \
+            "met" if kept_up and r["p99_ms"] <= 50 else "not met"
+        lines.append(f"p99 {r['p99_ms']:.1f} ms with {r['messages_per_second']:.0f} of "
+                     f"{offered:.0f} msg/s offered (goal ≤ 50 ms at 500 msg/s): {verdict}")
+    if "idle" in r:
+        i = r["idle"]
+        verdict = "judge with --idle 2000" if i["sockets"] < 2000 else \
+            "met" if i["rss_after_mb"] < 1024 else "not met"
+        lines.append(f"{i['sockets']} idle sockets, server RSS {i['rss_after_mb']:.0f} MB "
+                     f"(goal 2,000 under 1 GB): {verdict}")
+    return lines
+
+
 def report(results: list[dict[str, Any]]) -> None:
     print()
-    print(f"{'database':<11}{'clients':>8}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{'database':<11}{'workers':>8}{'clients':>8}{'offered':>8}{'msg/s':>8}"
+          f"{'% raw':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
           f"{'raw commits/s (pooled/kit)':>28}{'RSS idle/conn/busy MB':>24}"
           f"{'errors/lost':>13}")
     for r in results:
         rss = f"{r['rss_idle_mb']:.0f}/{r['rss_connected_mb']:.0f}/{r['rss_busy_mb']:.0f}"
         raw = f"{r['raw_commits_per_second']:.0f}/{r['raw_commits_per_second_kit_engine']:.0f}"
-        print(f"{r['database']:<11}{r['clients']:>8}{r['messages_per_second']:>9.0f}"
-              f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{raw:>28}"
+        offered = f"{r['offered_per_second']:.0f}" if r["offered_per_second"] else "closed"
+        print(f"{r['database']:<11}{r['workers']:>8}{r['clients']:>8}{offered:>8}"
+              f"{r['messages_per_second']:>8.0f}{r['percent_of_raw_commits']:>6.0f}%"
+              f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>8.0f}{raw:>28}"
               f"{rss:>24}{str(r['errors']) + '/' + str(r['lost']):>13}")
     for r in results:
         print(f"{r['database']}: {r['stored_per_second']:.0f} messages/s stored in all "
               f"(with automatic answers); "
-              f"server CPU {r['server_cpu_percent']:.0f}% of one core, "
+              f"server CPU {r['server_cpu_percent']:.0f}% of one core "
+              f"({r['workers']} worker(s)), "
               f"{r['server_cpu_ms_per_message'] or 0:.1f} ms CPU per delivered message; "
+              f"client CPU {r['client_cpu_percent']:.0f}%; "
               f"machine load average {r['load_average']:.1f} on {os.cpu_count()} CPUs")
+        if r["offered_per_second"]:
+            print(f"{r['database']}: client lag behind its send schedule p50/p99/max "
+                  f"{r['client_lag_p50_ms']:.1f}/{r['client_lag_p99_ms']:.1f}/"
+                  f"{r['client_lag_max_ms']:.1f} ms; "
+                  f"{r['client_late_sends']} of {r['client_sends']} sends more than "
+                  f"{LATE * 1000:.0f} ms late")
+        if "sockets_per_worker" in r:
+            print(f"{r['database']}: sockets per worker "
+                  f"{'/'.join(map(str, r['sockets_per_worker']))}; "
+                  f"{r['buyers_apart_from_agent_percent']:.0f}% of buyers on another process "
+                  f"than their store's agent")
     for r in results:
         if "idle" in r:
             i = r["idle"]
             print(f"{r['database']}: {i['sockets']} idle sockets opened in "
                   f"{i['opened_in_s']:.1f} s; server RSS {i['rss_before_mb']:.0f} → "
-                  f"{i['rss_after_mb']:.0f} MB ({i['kb_per_socket']:.1f} KB per socket); "
+                  f"{i['rss_after_mb']:.0f} MB ({i['kb_per_socket']:.1f} KB per socket; "
+                  f"per worker {'/'.join(map(str, i['sockets_per_worker']))}); "
                   f"{i['gauge']}; ping with all open {i['ping_ms_under_load']:.1f} ms")
+    for r in results:
+        for line in goals(r):
+            print(f"{r['database']}: {line}")
     print()
     print(json.dumps(results, indent=1, ensure_ascii=False))
 
@@ -450,11 +756,31 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"],
                         choices=["sqlite", "postgresql"])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
+    parser.add_argument("--warm-up", type=float, default=3.0,
+                        help="seconds of load before the measured time (fresh workers are "
+                             "slow for about two)")
     parser.add_argument("--raw-seconds", type=float, default=3.0)
     parser.add_argument("--stores", type=int, default=20, help="one agent each")
     parser.add_argument("--buyers-per-store", type=int, default=10)
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets (0: skip)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes; more than one use Redis (--redis-url)")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="for --workers above 1")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="open loop: messages/s delivered in all (half buyers', half "
+                             "agents' answers) on a fixed schedule; 0: closed loops")
     args = parser.parse_args()
+    if args.workers < 1 or args.rate < 0:
+        parser.error("--workers must be at least 1 and --rate at least 0")
+    if args.workers > 1:
+        if os.environ.get("BENCH_PROFILE"):
+            parser.error("BENCH_PROFILE profiles one process: use --workers 1")
+        import redis
+
+        try:
+            redis.Redis.from_url(args.redis_url, socket_timeout=2).ping()
+        except redis.RedisError as error:
+            parser.error(f"--workers {args.workers} needs Redis at {args.redis_url}: {error}")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = min(hard, max(soft, args.idle * 2 + 1000))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the server inherits it

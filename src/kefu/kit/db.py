@@ -82,11 +82,30 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 async def run_after_commit(session: AsyncSession) -> None:
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+    events: list[tuple[str, dict[str, Any]]] = []
     for callback in callbacks:
+        event = getattr(callback, "kefu_event", None)
+        if event is not None:  # published together with its neighbours, in order
+            events.append(event)
+            continue
+        await _publish(events)
+        events = []
         try:
             await callback()
         except Exception:  # an effect failing must not turn a committed request into an error
             log.exception("after-commit callback failed")
+    await _publish(events)
+
+
+async def _publish(events: list[tuple[str, dict[str, Any]]]) -> None:
+    if not events:
+        return
+    from kefu.kit.events import get_broker
+
+    try:
+        await get_broker().publish_many(events)
+    except Exception:
+        log.exception("publishing events after commit failed")
 
 
 def discard_after_commit(session: AsyncSession) -> None:

@@ -67,6 +67,11 @@ class Broker:
     async def publish(self, channel: str, event: Event) -> None:
         self._deliver_local(channel, event)
 
+    async def publish_many(self, events: list[tuple[str, Event]]) -> None:
+        """Several events, in order (one round trip to Redis)."""
+        for channel, event in events:
+            await self.publish(channel, event)
+
     def _deliver_local(self, channel: str, event: Event) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
             subscription.deliver(event)
@@ -131,6 +136,15 @@ class RedisBroker(Broker):
     async def publish(self, channel: str, event: Event) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(event, default=str))
 
+    async def publish_many(self, events: list[tuple[str, Event]]) -> None:
+        if len(events) == 1:
+            await self.publish(*events[0])
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, event in events:
+                pipe.publish(self._prefix + channel, json.dumps(event, default=str))
+            await pipe.execute()
+
     async def _on_first_subscriber(self, channel: str) -> None:
         await self._pubsub.subscribe(self._prefix + channel)
 
@@ -177,11 +191,21 @@ def set_broker(broker: Broker) -> None:
     _broker = broker
 
 
+class _Publication:
+    """An after-commit effect that publishes one event. :func:`kefu.kit.db.run_after_commit`
+    sends a transaction's consecutive publications together (one round trip to Redis)."""
+
+    __slots__ = ("kefu_event",)
+
+    def __init__(self, channel: str, event: Event) -> None:
+        self.kefu_event = (channel, event)
+
+    async def __call__(self) -> None:
+        await get_broker().publish(*self.kefu_event)
+
+
 def publish_after_commit(session: Any, channel: str, event: Event) -> None:
     """Queue ``event`` for ``channel``; it is sent only if the transaction commits."""
     from kefu.kit.db import after_commit
 
-    async def send() -> None:
-        await get_broker().publish(channel, event)
-
-    after_commit(session, send)
+    after_commit(session, _Publication(channel, event))

@@ -1,0 +1,66 @@
+"""The engine as configured: stale pooled connections are replaced; SQLite writers of one
+process queue in order instead of backing off."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import text
+
+from conftest import TEST_DATABASE_URL, is_postgres
+from kefu.kit import db as db_module
+from kefu.kit.db import Database
+
+
+@pytest.mark.skipif(not is_postgres(), reason="a server-side disconnect needs PostgreSQL")
+async def test_a_pooled_connection_killed_while_idle_is_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    database = Database(TEST_DATABASE_URL)
+    try:
+        async with database.unit_of_work() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        killer = Database(TEST_DATABASE_URL)  # another process, as it were
+        try:
+            async with killer.unit_of_work() as session:
+                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await killer.dispose()
+        monkeypatch.setattr(db_module, "PING_IDLE_SECONDS", 0.0)  # it has been idle "long"
+        async with database.unit_of_work() as session:
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's single writer")
+async def test_sqlite_writers_of_one_process_take_turns_without_backing_off(
+        committed_db: Database) -> None:
+    async with committed_db.unit_of_work() as session:
+        await session.execute(text("CREATE TABLE IF NOT EXISTS turn_test (n INTEGER)"))
+    held = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("INSERT INTO turn_test VALUES (1)"))
+            held.set()
+            await asyncio.sleep(0.3)
+
+    async def quick_writer(n: int) -> float:
+        await held.wait()
+        started = time.perf_counter()
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("INSERT INTO turn_test VALUES (:n)"), {"n": n})
+        return time.perf_counter() - started
+
+    try:
+        results = await asyncio.gather(slow_writer(), *(quick_writer(n) for n in range(2, 6)))
+        waits = results[1:]
+        # Each waited for the slow one (~0.3 s), then its turn came at once: no 100 ms naps.
+        assert all(w is not None and w < 0.3 + 0.15 for w in waits), waits
+        async with committed_db.unit_of_work() as session:
+            assert await session.scalar(text("SELECT count(*) FROM turn_test")) == 5
+    finally:
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("DROP TABLE turn_test"))
