@@ -159,6 +159,18 @@ def remember_posted(session: AsyncSession, message: Message) -> None:
                                                                    message.sender_side)
 
 
+def posted_snapshot(session: AsyncSession) -> dict[int, dict[int, tuple[Message, str]]]:
+    """What :func:`remember_posted` knows now (a savepoint about to start)."""
+    posted: dict[int, dict[int, tuple[Message, str]]] = session.info.get(_POSTED_KEY, {})
+    return {cid: dict(by_seq) for cid, by_seq in posted.items()}
+
+
+def restore_posted(session: AsyncSession,
+                   snapshot: dict[int, dict[int, tuple[Message, str]]]) -> None:
+    """The savepoint was rolled back: so were the messages it stored."""
+    session.info[_POSTED_KEY] = snapshot
+
+
 def _known_counts(session: AsyncSession, c: Conversation) -> tuple[int, int] | None:
     """(unread for the buyer, unread for the store) as :func:`repository.read_counts`
     counts them, when every message after the lower read mark was stored in this
@@ -172,7 +184,7 @@ def _known_counts(session: AsyncSession, c: Conversation) -> tuple[int, int] | N
     for_buyer = for_store = 0
     for seq in range(low + 1, c.last_seq + 1):
         found = posted.get(seq)
-        if found is None or found[0] not in session:
+        if found is None:
             return None
         if found[1] != SIDE_BUYER:
             for_buyer += seq > c.buyer_read_seq

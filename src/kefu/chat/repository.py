@@ -6,23 +6,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Date,
     Select,
     SmallInteger,
+    Table,
     Text,
     and_,
     bindparam,
     case,
     func,
+    insert,
     literal,
     null,
     or_,
     select,
     type_coerce,
     union_all,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -132,6 +135,49 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
         resent_id = found.id if found is not None else None
     return LockedForSend(conversation, resent_id, row[2],
                          bool(row[4]) if login is not None else True)
+
+
+# --- the send path's writes: plain table statements, built once --------------------------------
+# A chat message is the hottest write there is; the ORM's unit of work costs more than the
+# statements themselves, and nothing on the send path needs the rows as ORM objects.
+
+_message = cast(Table, Message.__table__)
+_wait = cast(Table, Wait.__table__)
+_conversation = cast(Table, Conversation.__table__)
+_INSERT_MESSAGE = insert(_message).returning(_message.c.id)
+_INSERT_WAIT = insert(_wait).returning(_wait.c.id)
+# What storing a message changes on its conversation (anything else goes through the ORM).
+SEND_PATH_COLUMNS = ("last_seq", "last_message_at", "buyer_read_seq", "store_read_seq",
+                     "open_wait_id", "wait_started_at", "wait_clock_started_at", "wait_due_at",
+                     "wait_nudged", "last_human_agent_id", "last_human_reply_at", "product_id",
+                     "order_id")
+_UPDATE_SEND_PATH_COLUMNS = (
+    update(_conversation).where(_conversation.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}", type_=_conversation.c[name].type)
+             for name in SEND_PATH_COLUMNS}))
+
+
+async def execute_plain(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a table statement on the session's connection: no autoflush (the conversation's
+    pending changes are written once, at the end) and no ORM layer."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
+async def insert_message(session: AsyncSession, values: dict[str, Any]) -> int:
+    """Store a message row (every column but the id given); its new id."""
+    return int((await execute_plain(session, _INSERT_MESSAGE, values)).scalar_one())
+
+
+async def insert_wait(session: AsyncSession, values: dict[str, Any]) -> int:
+    return int((await execute_plain(session, _INSERT_WAIT, values)).scalar_one())
+
+
+async def update_send_path_columns(session: AsyncSession, conversation: Conversation) -> None:
+    """Write the send path's columns of a conversation as the object holds them."""
+    params = {f"b_{name}": getattr(conversation, name) for name in SEND_PATH_COLUMNS}
+    params["b_id"] = conversation.id
+    await execute_plain(session, _UPDATE_SEND_PATH_COLUMNS, params)
 
 
 async def inbox_by_ids(session: AsyncSession, principal: Principal,

@@ -19,9 +19,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal, Role
@@ -576,16 +577,19 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
                   order_id: int | None = None, auto_reply_kind: str | None = None,
                   warning: str | None = None, image_path: str | None = None,
                   thumbnail_path: str | None = None) -> Message:
-    """Give the next seq of a *locked* conversation to a new message."""
+    """Give the next seq of a *locked* conversation to a new message and store it (the
+    conversation's own changes are written by :func:`_write_conversation`)."""
     now = clock.now()
     conversation.last_seq += 1
-    message = Message(conversation_id=conversation.id, seq=conversation.last_seq,
-                      client_msg_id=client_msg_id, sender_id=sender_id, sender_side=side,
-                      kind=kind, text=text, image_path=image_path,
-                      thumbnail_path=thumbnail_path, product_id=product_id, order_id=order_id,
-                      auto_reply_kind=auto_reply_kind, data=data, warning=warning,
-                      created_at=now)
-    session.add(message)
+    values = {"conversation_id": conversation.id, "seq": conversation.last_seq,
+              "client_msg_id": client_msg_id, "sender_id": sender_id, "sender_side": side,
+              "kind": kind, "text": text, "image_path": image_path,
+              "thumbnail_path": thumbnail_path, "product_id": product_id,
+              "order_id": order_id, "auto_reply_kind": auto_reply_kind, "data": data,
+              "warning": warning, "created_at": now}
+    message_id = await repository.insert_message(session, values)
+    # Not added to the session: a plain record of what was stored, for the events.
+    message = Message(id=message_id, **values)
     conversation.last_message_at = now
     if kind == KIND_PRODUCT_CARD:
         conversation.product_id = product_id
@@ -594,6 +598,24 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
     _remember_posted(session, message)
     MESSAGES_POSTED.labels(side, kind).inc()
     return message
+
+
+_SEND_PATH_COLUMNS = frozenset(repository.SEND_PATH_COLUMNS)
+
+
+async def _write_conversation(session: AsyncSession, conversation: Conversation) -> None:
+    """Write what storing messages changed on a conversation: one prebuilt UPDATE when only
+    the send path's columns changed (the usual case), else the ORM's flush."""
+    state = inspect(conversation)
+    changed = set(state.committed_state)
+    if not changed:
+        return
+    if not changed <= _SEND_PATH_COLUMNS:
+        await session.flush()
+        return
+    await repository.update_send_path_columns(session, conversation)
+    for name in changed:  # written: nothing left for the ORM to flush
+        set_committed_value(conversation, name, getattr(conversation, name))
 
 
 async def _append_human(session: AsyncSession, conversation: Conversation, actor: Principal, *,
@@ -642,7 +664,7 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
             pool = await assignment.open_pool(session, conversation.store_id, now)
             await assignment.set_assignee(session, conversation, actor.user_id, now,
                                           action="claimed", actor=actor, pool=pool)
-    await session.flush()
+    await _write_conversation(session, conversation)
     # A human message is shown with its sender's name, which we have.
     push.message(session, conversation, message, present.known_names(session))
     if side == SIDE_BUYER:
@@ -668,6 +690,7 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
     for name, reaction in reactions:
         effects = len(session.info.get("after_commit", []))
         last = dict(_last_posted(session))
+        stored = present.posted_snapshot(session)
         try:
             async with session.begin_nested():
                 await reaction(session, posted)
@@ -676,6 +699,7 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
             REACTION_ERRORS.labels(name).inc()
             del session.info.get("after_commit", [])[effects:]
             session.info[_LAST_KEY] = last
+            present.restore_posted(session, stored)
             await session.refresh(conversation)
 
 
@@ -691,7 +715,7 @@ async def post_auto_reply(session: AsyncSession, conversation_id: int, text: str
     message = await _append(session, conversation, sender_id=None, side=SIDE_STORE,
                             kind=KIND_AUTO_REPLY, client_msg_id=None, text=cleaned, data=data,
                             auto_reply_kind=auto_reply_kind)
-    await session.flush()
+    await _write_conversation(session, conversation)
     names = await present.load_names(session, [], [conversation.store_id])
     push.message(session, conversation, message, names)
     return message
@@ -704,7 +728,7 @@ async def post_system_note(session: AsyncSession, conversation_id: int, text: st
     conversation = await _lock(session, conversation_id)
     message = await _append(session, conversation, sender_id=None, side=SIDE_SYSTEM,
                             kind=KIND_SYSTEM, client_msg_id=None, text=cleaned, data=data)
-    await session.flush()
+    await _write_conversation(session, conversation)
     names = await present.load_names(session, [], [conversation.store_id])
     push.message(session, conversation, message, names)
     return message

@@ -42,13 +42,16 @@ async def start(session: AsyncSession, conversation: Conversation, seq: int, now
     clock_started_at = schedule.next_opening(now) or now
     due_at = schedule.add_business_seconds(clock_started_at, on_time_seconds()) \
         or clock_started_at + timedelta(seconds=on_time_seconds())
-    wait = Wait(conversation_id=conversation.id, store_id=conversation.store_id,
-                buyer_id=conversation.buyer_id, started_seq=seq, started_at=now,
-                clock_started_at=clock_started_at,
-                business_day=schedule.local_day(clock_started_at), due_at=due_at,
-                agent_id=conversation.assigned_agent_id)
-    session.add(wait)
-    await session.flush()
+    values = {"conversation_id": conversation.id, "store_id": conversation.store_id,
+              "buyer_id": conversation.buyer_id, "started_seq": seq, "started_at": now,
+              "clock_started_at": clock_started_at,
+              "business_day": schedule.local_day(clock_started_at), "due_at": due_at,
+              "agent_id": conversation.assigned_agent_id, "nudged_at": None,
+              "first_human_reply_at": None, "answered_by": None, "response_seconds": None,
+              "on_time": None, "ended_at": None, "outcome": None}
+    # A plain INSERT (the send path's hottest table after messages); the object returned is a
+    # record of it, not in the session.
+    wait = Wait(id=await repository.insert_wait(session, values), **values)
     conversation.open_wait_id = wait.id
     conversation.wait_started_at = now
     conversation.wait_clock_started_at = clock_started_at
@@ -81,7 +84,7 @@ async def answer(session: AsyncSession, conversation: Conversation, agent_id: in
         return
     schedule = await hours.load_schedule(session, conversation.store_id)
     seconds = schedule.business_seconds(clock_started_at, now)
-    await session.execute(_ANSWER, {
+    await repository.execute_plain(session, _ANSWER, {
         "wait_id": wait_id, "answered_at": now, "agent": agent_id,
         "response_seconds": int(seconds), "on_time": seconds <= on_time_seconds(),
         "outcome": OUTCOME_ANSWERED})
