@@ -104,7 +104,10 @@ def serve(
                       "will not cross between them[/yellow]")
     uvicorn.run("kefu.web.app:app_factory", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, log_config=None,
-                timeout_graceful_shutdown=10, ws_ping_interval=20, ws_ping_timeout=20)
+                timeout_graceful_shutdown=10, ws_ping_interval=20, ws_ping_timeout=20,
+                # Chat frames are a few hundred bytes: compressing each costs both ends more
+                # CPU than it saves on the wire.
+                ws_per_message_deflate=False)
 
 
 @app.command()

@@ -163,6 +163,10 @@ def test_tricks_are_caught(detector: Detector, text: str, channel: str) -> None:
     "请问你们微信小程序和这个店是一家吗",
     "手机 13 pro max 的壳有吗",
     "亲，我是客服小薇，有什么可以帮您",
+    # A number word counts written as one: these are codes and order references, not 1688.
+    "收到 b168-8，马上为您处理",
+    "订单号168-8的包裹已经发出",
+    "货号B1688，颜色选好了吗",
     "",
     "   ",
     "😊😊😊",

@@ -398,6 +398,13 @@ class Detector:
                 if (entry.ascii_end and end < size and not boundary[end]
                         and _ascii_kind(compact[end]) == entry.ascii_end):
                     continue
+                if entry.ascii_start == 2 and entry.ascii_end == 2 and (
+                        any(boundary[start + 1:end])
+                        or (start > 0 and not boundary[start] and _ascii_kind(compact[start - 1]))
+                        or (end < size and not boundary[end] and _ascii_kind(compact[end]))):
+                    # A number word ("1688") counts written as one: "168-8" or "b1688" is a
+                    # code, an order or a size, not the platform.
+                    continue
                 if entry.kind == _KIND_CUE:
                     cues.append(_Cue(start, end, entry.channel, entry.strength, False))
                 elif entry.kind == _KIND_EXCLUDE:

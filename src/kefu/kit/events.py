@@ -155,7 +155,9 @@ class RedisBroker(Broker):
     async def _read_forever(self) -> None:
         while True:
             try:
-                message = await self._pubsub.get_message(timeout=1.0)
+                # Blocks until a message comes (no per-call timeout machinery: this loop
+                # carries every event the process hears).
+                message = await self._pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
             except Exception:
