@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from conftest import TEST_DATABASE_URL, is_postgres
 from kefu.kit import db as db_module
-from kefu.kit.db import Database
+from kefu.kit.db import Database, PlainStatement, UTCDateTime
 
 
 @pytest.mark.skipif(not is_postgres(), reason="a server-side disconnect needs PostgreSQL")
@@ -64,3 +66,42 @@ async def test_sqlite_writers_of_one_process_take_turns_without_backing_off(
     finally:
         async with committed_db.unit_of_work() as session:
             await session.execute(text("DROP TABLE turn_test"))
+
+
+_plain_metadata = MetaData()
+_plain_table = Table("plain_statement_test", _plain_metadata,
+                     Column("id", Integer, primary_key=True),
+                     Column("name", String(20), unique=True),
+                     Column("at", UTCDateTime()),
+                     Column("data", JSON))
+_PLAIN_INSERT = PlainStatement(insert(_plain_table).returning(_plain_table.c.id))
+
+
+async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
+        committed_db: Database) -> None:
+    async with committed_db.engine.begin() as connection:
+        await connection.run_sync(_plain_metadata.create_all)
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    try:
+        # First statement of the transaction (nothing begun on the driver yet), then another.
+        with pytest.raises(RuntimeError):
+            async with committed_db.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": {"k": 1}})
+                await _PLAIN_INSERT.execute(session, {"name": "b", "at": at, "data": None})
+                raise RuntimeError("roll back")
+        async with committed_db.unit_of_work() as session:
+            assert await session.scalar(select(func.count()).select_from(_plain_table)) == 0
+            first = await _PLAIN_INSERT.execute(session, {"name": "a", "at": at,
+                                                          "data": {"k": 1}})
+            assert isinstance(first[0][0], int)
+        with pytest.raises(IntegrityError):  # SQLAlchemy's error, as session.execute raises
+            async with committed_db.unit_of_work() as session:
+                await session.execute(select(1))
+                await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": None})
+        async with committed_db.unit_of_work() as session:
+            row = (await session.execute(select(_plain_table))).one()
+        # The types' conversions applied on the way in: an aware UTC time, JSON.
+        assert row.name == "a" and row.at == at and row.data == {"k": 1}
+    finally:
+        async with committed_db.engine.begin() as connection:
+            await connection.run_sync(_plain_metadata.drop_all)

@@ -48,6 +48,7 @@ from kefu.chat.models import (
     StoreHours,
     Wait,
 )
+from kefu.kit.db import PlainStatement
 
 # --- conversations --------------------------------------------------------------------------
 
@@ -144,40 +145,33 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
 _message = cast(Table, Message.__table__)
 _wait = cast(Table, Wait.__table__)
 _conversation = cast(Table, Conversation.__table__)
-_INSERT_MESSAGE = insert(_message).returning(_message.c.id)
-_INSERT_WAIT = insert(_wait).returning(_wait.c.id)
+_INSERT_MESSAGE = PlainStatement(insert(_message).returning(_message.c.id))
+_INSERT_WAIT = PlainStatement(insert(_wait).returning(_wait.c.id))
 # What storing a message changes on its conversation (anything else goes through the ORM).
 SEND_PATH_COLUMNS = ("last_seq", "last_message_at", "buyer_read_seq", "store_read_seq",
                      "open_wait_id", "wait_started_at", "wait_clock_started_at", "wait_due_at",
                      "wait_nudged", "last_human_agent_id", "last_human_reply_at", "product_id",
                      "order_id")
-_UPDATE_SEND_PATH_COLUMNS = (
+_UPDATE_SEND_PATH_COLUMNS = PlainStatement(
     update(_conversation).where(_conversation.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}", type_=_conversation.c[name].type)
              for name in SEND_PATH_COLUMNS}))
 
 
-async def execute_plain(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
-    """Run a table statement on the session's connection: no autoflush (the conversation's
-    pending changes are written once, at the end) and no ORM layer."""
-    connection = await session.connection()
-    return await connection.execute(statement, params)
-
-
 async def insert_message(session: AsyncSession, values: dict[str, Any]) -> int:
     """Store a message row (every column but the id given); its new id."""
-    return int((await execute_plain(session, _INSERT_MESSAGE, values)).scalar_one())
+    return int((await _INSERT_MESSAGE.execute(session, values))[0][0])
 
 
 async def insert_wait(session: AsyncSession, values: dict[str, Any]) -> int:
-    return int((await execute_plain(session, _INSERT_WAIT, values)).scalar_one())
+    return int((await _INSERT_WAIT.execute(session, values))[0][0])
 
 
 async def update_send_path_columns(session: AsyncSession, conversation: Conversation) -> None:
     """Write the send path's columns of a conversation as the object holds them."""
     params = {f"b_{name}": getattr(conversation, name) for name in SEND_PATH_COLUMNS}
     params["b_id"] = conversation.id
-    await execute_plain(session, _UPDATE_SEND_PATH_COLUMNS, params)
+    await _UPDATE_SEND_PATH_COLUMNS.execute(session, params)
 
 
 async def inbox_by_ids(session: AsyncSession, principal: Principal,

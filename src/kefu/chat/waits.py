@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat import hours, repository
 from kefu.chat.models import Conversation, Wait
-from kefu.kit.db import UTCDateTime
+from kefu.kit.db import PlainStatement, UTCDateTime
 from kefu.settings import get_settings
 
 OUTCOME_ANSWERED = "answered"
@@ -84,7 +84,7 @@ async def answer(session: AsyncSession, conversation: Conversation, agent_id: in
         return
     schedule = await hours.load_schedule(session, conversation.store_id)
     seconds = schedule.business_seconds(clock_started_at, now)
-    await repository.execute_plain(session, _ANSWER, {
+    await _ANSWER.execute(session, {
         "wait_id": wait_id, "answered_at": now, "agent": agent_id,
         "response_seconds": int(seconds), "on_time": seconds <= on_time_seconds(),
         "outcome": OUTCOME_ANSWERED})
@@ -93,13 +93,14 @@ async def answer(session: AsyncSession, conversation: Conversation, agent_id: in
 _wait = cast(Table, Wait.__table__)
 # Built once (every human reply runs it); a plain table UPDATE: no Wait object is loaded on
 # the send path, so none needs synchronising.
-_ANSWER = (update(_wait)
-           .where(_wait.c.id == bindparam("wait_id"), _wait.c.ended_at.is_(None))
-           .values(first_human_reply_at=bindparam("answered_at", type_=UTCDateTime()),
-                   ended_at=bindparam("answered_at", type_=UTCDateTime()),
-                   answered_by=bindparam("agent"), agent_id=bindparam("agent"),
-                   response_seconds=bindparam("response_seconds"),
-                   on_time=bindparam("on_time"), outcome=bindparam("outcome")))
+_ANSWER = PlainStatement(
+    update(_wait)
+    .where(_wait.c.id == bindparam("wait_id"), _wait.c.ended_at.is_(None))
+    .values(first_human_reply_at=bindparam("answered_at", type_=UTCDateTime()),
+            ended_at=bindparam("answered_at", type_=UTCDateTime()),
+            answered_by=bindparam("agent"), agent_id=bindparam("agent"),
+            response_seconds=bindparam("response_seconds"),
+            on_time=bindparam("on_time"), outcome=bindparam("outcome")))
 
 
 async def close_unanswered(session: AsyncSession, conversation: Conversation, now: datetime

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -248,3 +248,67 @@ async def commit_or_rollback(session: AsyncSession) -> AsyncIterator[AsyncSessio
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+class PlainStatement:
+    """A prebuilt table statement (INSERT/UPDATE, at most integer RETURNING columns) run
+    straight on the driver connection of the session's open transaction.
+
+    SQLAlchemy's execution layer costs about as much as the database round trip itself; for
+    the few statements every chat message runs, that is most of the send path. The
+    statement is compiled once per dialect (the same SQL SQLAlchemy would send, with its
+    bind processors applied). Where the driver is not asyncpg or aiosqlite, or no
+    transaction is open on it yet, it runs through SQLAlchemy as usual. Errors come back as
+    SQLAlchemy's DBAPIError family, as they would from ``session.execute``.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...],
+                                                                dict[str, Any]]] = {}
+
+    def _compile(self, dialect: Dialect, keys: tuple[str, ...]
+                 ) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        found = self._compiled.get((dialect.name, keys))
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            processors = dict(compiled._bind_processors)  # the types' conversions
+            found = (str(compiled), tuple(compiled.positiontup or ()), processors)
+            self._compiled[(dialect.name, keys)] = found
+        return found
+
+    async def execute(self, session: AsyncSession, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        adapted = raw.dbapi_connection
+        driver: Any = raw.driver_connection
+        dialect = connection.dialect
+        keys = tuple(params)
+        sql, positions, processors = self._compile(dialect, keys)
+        args = tuple(processors[name](params[name]) if name in processors else params[name]
+                     for name in positions)
+        try:
+            if dialect.driver == "asyncpg" and getattr(adapted, "_transaction", None) is not None:
+                return [tuple(record) for record in await driver.fetch(sql, *args)]
+            if dialect.driver == "aiosqlite" and getattr(driver, "in_transaction", False):
+                cursor = await driver.execute(sql, args)
+                try:
+                    return [tuple(row) for row in await cursor.fetchall()]
+                finally:
+                    await cursor.close()
+        except Exception as error:
+            raise _as_dbapi_error(dialect, adapted, sql, args, error) from error
+        result = await connection.execute(self.statement, params)
+        return [tuple(row) for row in result.all()] if result.returns_rows else []
+
+
+def _as_dbapi_error(dialect: Dialect, adapted: Any, sql: str, args: tuple[Any, ...],
+                    error: Exception) -> Exception:
+    translated: Exception = error
+    if dialect.driver == "asyncpg":
+        try:
+            adapted._handle_exception(error)  # raises the DBAPI error asyncpg's adapter would
+        except Exception as dbapi_error:
+            translated = dbapi_error
+    dbapi = dialect.loaded_dbapi
+    return DBAPIError.instance(sql, args, translated, dbapi.Error, dialect=dialect)
