@@ -187,3 +187,22 @@ async def test_transfers(session: AsyncSession) -> None:
     with pytest.raises(Forbidden):
         await service.transfer(session, principal(buyer), chat.id, a.id)
     assert {a.id, b.id, c.id} >= {holder.id}
+
+
+async def test_a_card_or_a_nudge_never_moves_a_conversation_from_its_available_agent(
+        session: AsyncSession, clock: clock_module.TestClock) -> None:
+    """Messages stored outside the socket path (the product card of a new chat, a nudge)
+    still know the assignee is available: the conversation stays where it was routed."""
+    shop = await make_shop(session, agents=2)
+    buyer = await make_buyer(session)
+    chat = await open_chat(session, buyer, shop.store, product=shop.product)
+    routed_to = chat.assigned_agent_id
+    assert routed_to is not None
+    clock.advance(timedelta(minutes=31))
+    await say(session, buyer, chat.id, "在吗")
+    clock.advance(timedelta(minutes=31))
+    await service.nudge(session, principal(buyer), chat.id, client_msg_id="nudge-1")
+    again = await service.get_conversation(session, principal(buyer), chat.id)
+    assert again.assigned_agent_id == routed_to
+    trail = await audit.trail(session, "chat_conversation", chat.id)
+    assert [e.action for e in trail] == ["assigned"]

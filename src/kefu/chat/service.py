@@ -539,9 +539,7 @@ async def _store_human(session: AsyncSession, conversation: Conversation, actor:
                                                              actor.user_id, client_msg_id)
             if existing is not None:
                 return await _resent(session, conversation, existing, actor)
-        if conversation.assigned_agent_id is not None:
-            presence = await repository.presence(session, conversation.assigned_agent_id)
-            assignee_status = presence.status if presence is not None else None
+        assignee_status = await _assignee_status(session, conversation)
     locked_here: set[int] = session.info.setdefault(_LOCKED_KEY, set())
     locked_here.add(conversation.id)
     try:
@@ -603,6 +601,20 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
 _SEND_PATH_COLUMNS = frozenset(repository.SEND_PATH_COLUMNS)
 
 
+class _Unread:
+    """The assignee's status was not read with the lock."""
+
+
+_UNREAD = _Unread()
+
+
+async def _assignee_status(session: AsyncSession, conversation: Conversation) -> str | None:
+    if conversation.assigned_agent_id is None:
+        return None
+    presence = await repository.presence(session, conversation.assigned_agent_id)
+    return presence.status if presence is not None else None
+
+
 async def _write_conversation(session: AsyncSession, conversation: Conversation) -> None:
     """Write what storing messages changed on a conversation: one prebuilt UPDATE when only
     the send path's columns changed (the usual case), else the ORM's flush."""
@@ -623,9 +635,10 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
                         data: dict[str, Any] | None = None, product_id: int | None = None,
                         order_id: int | None = None, warning: str | None = None,
                         image_path: str | None = None, thumbnail_path: str | None = None,
-                        assignee_status: str | None = None) -> Message:
+                        assignee_status: str | _Unread | None = _UNREAD) -> Message:
     """A buyer's or a store member's message, with what it means for waits and assignment.
-    ``assignee_status``: the assigned agent's chat status, read with the lock."""
+    ``assignee_status``: the assigned agent's chat status if read with the lock (else it is
+    read here when it matters)."""
     now = clock.now()
     side = side_of(actor)
     reopened = conversation.status == STATUS_RESOLVED
@@ -649,6 +662,8 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
         if reopened:
             # Routed afresh (the last agent is preferred while within the sticky window).
             conversation.assigned_agent_id = None
+        if isinstance(assignee_status, _Unread):
+            assignee_status = await _assignee_status(session, conversation)
         if reopened or assignment.needs_routing(conversation, assignee_status):
             await assignment.route(session, conversation, now)
     else:
