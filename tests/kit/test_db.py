@@ -8,7 +8,19 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
 from conftest import TEST_DATABASE_URL, is_postgres
@@ -100,8 +112,13 @@ async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
                 await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": None})
         async with committed_db.unit_of_work() as session:
             row = (await session.execute(select(_plain_table))).one()
-        # The types' conversions applied on the way in: an aware UTC time, JSON.
+            # A select, as the first statement of its transaction.
+            by_name = PlainStatement(select(_plain_table.c.at, _plain_table.c.data)
+                                     .where(_plain_table.c.name == bindparam("name")))
+            plain = await by_name.execute(session, {"name": "a"})
+        # The types' conversions applied on the way in and out: an aware UTC time, JSON.
         assert row.name == "a" and row.at == at and row.data == {"k": 1}
+        assert plain == [(at, {"k": 1})] and plain[0][0].tzinfo is not None
     finally:
         async with committed_db.engine.begin() as connection:
             await connection.run_sync(_plain_metadata.drop_all)

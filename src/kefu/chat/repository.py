@@ -30,7 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal
@@ -93,29 +95,48 @@ class LockedForSend:
     signed_in: bool
 
 
-def _lock_for_send_statement(with_login: bool) -> Select[Any]:
+_CONVERSATION_COLUMNS = tuple(c.key for c in Conversation.__table__.columns)
+
+
+def _lock_for_send_statement(with_login: bool) -> PlainStatement:
+    table = cast(Table, Conversation.__table__)
     resent = select(Message.id).where(
-        Message.conversation_id == Conversation.id,
+        Message.conversation_id == table.c.id,
         Message.sender_id == bindparam("sender_id"),
         Message.client_msg_id == bindparam("client_msg_id")).scalar_subquery()
     assignee = select(AgentPresence.status).where(
-        AgentPresence.user_id == Conversation.assigned_agent_id).scalar_subquery()
+        AgentPresence.user_id == table.c.assigned_agent_id).scalar_subquery()
     # On PostgreSQL a FOR UPDATE that waited returns the row as its last holder committed it,
     # while the subqueries still see the statement's older snapshot: this copy of last_seq,
     # read through that snapshot, tells when the resend check must be repeated.
     snapshot = aliased(Conversation)
     seen_seq = select(snapshot.last_seq).where(
         snapshot.id == bindparam("conversation_id")).scalar_subquery()
-    columns: list[Any] = [Conversation, resent, assignee, seen_seq]
+    columns: list[Any] = [*(table.c[name] for name in _CONVERSATION_COLUMNS), resent, assignee,
+                          seen_seq]
     if with_login:
         columns.append(accounts.signed_in_user_query().exists())
-    return (select(*columns).where(Conversation.id == bindparam("conversation_id"))
-            .with_for_update(of=Conversation).execution_options(populate_existing=True))
+    return PlainStatement(select(*columns).where(table.c.id == bindparam("conversation_id"))
+                          .with_for_update(of=table))
 
 
-# Built once: the send path runs them for every message, and building and keying a statement
-# of this size costs more than running it.
+# Built once: the send path runs them for every message, and building, keying and loading
+# through the ORM a statement of this size costs more than running it.
 _LOCK_FOR_SEND = {False: _lock_for_send_statement(False), True: _lock_for_send_statement(True)}
+
+
+def _as_loaded(session: AsyncSession, values: dict[str, Any]) -> Conversation:
+    """The session's Conversation for a row just read, as a query with populate_existing
+    would give it: the object already in the session refreshed, or a new persistent one."""
+    existing = session.sync_session.identity_map.get(identity_key(Conversation, values["id"]))
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)
+        return existing
+    conversation = Conversation(**values)
+    make_transient_to_detached(conversation)  # as if loaded: no pending changes
+    session.add(conversation)
+    return conversation
 
 
 async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: int,
@@ -125,17 +146,22 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
     conversation row, locked and fresh; whether this is a resend; the assignee's status; and,
     for a socket, whether the sender's login still holds (``login``: the parameters of
     :func:`kefu.accounts.service.signed_in_params`)."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # as a query's autoflush: the fresh row must not be overwritten
     params = {"conversation_id": conversation_id, "sender_id": sender_id,
               "client_msg_id": client_msg_id, **(login or {})}
-    row = (await session.execute(_LOCK_FOR_SEND[login is not None], params)).first()
-    if row is None:
+    rows = await _LOCK_FOR_SEND[login is not None].execute(session, params)
+    if not rows:
         return None
-    conversation, resent_id = row[0], row[1]
-    if row[3] != conversation.last_seq:
+    row, size = rows[0], len(_CONVERSATION_COLUMNS)
+    conversation = _as_loaded(session, dict(zip(_CONVERSATION_COLUMNS, row[:size],
+                                                strict=True)))
+    resent_id, assignee_status, seen_seq = row[size], row[size + 1], row[size + 2]
+    if seen_seq != conversation.last_seq:
         found = await message_by_client_id(session, conversation_id, sender_id, client_msg_id)
         resent_id = found.id if found is not None else None
-    return LockedForSend(conversation, resent_id, row[2],
-                         bool(row[4]) if login is not None else True)
+    return LockedForSend(conversation, resent_id, assignee_status,
+                         bool(row[size + 3]) if login is not None else True)
 
 
 # --- the send path's writes: plain table statements, built once --------------------------------

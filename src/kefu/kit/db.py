@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -251,55 +252,76 @@ def is_postgres(session: AsyncSession) -> bool:
 
 
 class PlainStatement:
-    """A prebuilt table statement (INSERT/UPDATE, at most integer RETURNING columns) run
-    straight on the driver connection of the session's open transaction.
+    """A prebuilt table statement run straight on the driver connection of the session's
+    transaction.
 
     SQLAlchemy's execution layer costs about as much as the database round trip itself; for
     the few statements every chat message runs, that is most of the send path. The
-    statement is compiled once per dialect (the same SQL SQLAlchemy would send, with its
-    bind processors applied). Where the driver is not asyncpg or aiosqlite, or no
-    transaction is open on it yet, it runs through SQLAlchemy as usual. Errors come back as
-    SQLAlchemy's DBAPIError family, as they would from ``session.execute``.
+    statement is compiled once per dialect (the same SQL SQLAlchemy would send, with the
+    types' bind and result conversions applied). Where the driver is not asyncpg or
+    aiosqlite, it runs through SQLAlchemy as usual. Errors come back as SQLAlchemy's
+    DBAPIError family, as they would from ``session.execute``.
     """
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...],
-                                                                dict[str, Any]]] = {}
+        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
 
-    def _compile(self, dialect: Dialect, keys: tuple[str, ...]
-                 ) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
         found = self._compiled.get((dialect.name, keys))
         if found is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            processors = dict(compiled._bind_processors)  # the types' conversions
-            found = (str(compiled), tuple(compiled.positiontup or ()), processors)
+            results = [column[3].dialect_impl(dialect).result_processor(dialect, None)
+                       for column in getattr(compiled, "_result_columns", ())]
+            found = _Compiled(str(compiled), tuple(compiled.positiontup or ()),
+                              dict(compiled._bind_processors), results)
             self._compiled[(dialect.name, keys)] = found
         return found
 
-    async def execute(self, session: AsyncSession, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async def execute(self, session: AsyncSession, params: dict[str, Any]
+                      ) -> list[tuple[Any, ...]]:
         connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        adapted = raw.dbapi_connection
-        driver: Any = raw.driver_connection
         dialect = connection.dialect
-        keys = tuple(params)
-        sql, positions, processors = self._compile(dialect, keys)
+        if dialect.driver not in ("asyncpg", "aiosqlite"):
+            result = await connection.execute(self.statement, params)
+            return [tuple(row) for row in result.all()] if result.returns_rows else []
+        raw = await connection.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        driver: Any = raw.driver_connection
+        compiled = self._compile(dialect, tuple(params))
+        processors = compiled.bind_processors
         args = tuple(processors[name](params[name]) if name in processors else params[name]
-                     for name in positions)
+                     for name in compiled.positions)
         try:
-            if dialect.driver == "asyncpg" and getattr(adapted, "_transaction", None) is not None:
-                return [tuple(record) for record in await driver.fetch(sql, *args)]
-            if dialect.driver == "aiosqlite" and getattr(driver, "in_transaction", False):
-                cursor = await driver.execute(sql, args)
+            if dialect.driver == "asyncpg":
+                async with adapted._execute_mutex:
+                    if adapted._transaction is None:  # the adapter begins lazily; so do we
+                        await adapted._start_transaction()
+                    rows = [tuple(record) for record in await driver.fetch(compiled.sql, *args)]
+            else:
+                # BEGIN IMMEDIATE was sent when the session's transaction began (see
+                # _configure_sqlite): the driver is inside it.
+                cursor = await driver.execute(compiled.sql, args)
                 try:
-                    return [tuple(row) for row in await cursor.fetchall()]
+                    rows = [tuple(row) for row in await cursor.fetchall()]
                 finally:
                     await cursor.close()
         except Exception as error:
-            raise _as_dbapi_error(dialect, adapted, sql, args, error) from error
-        result = await connection.execute(self.statement, params)
-        return [tuple(row) for row in result.all()] if result.returns_rows else []
+            raise _as_dbapi_error(dialect, adapted, compiled.sql, args, error) from error
+        if rows and any(compiled.result_processors):
+            processors_out = compiled.result_processors
+            rows = [tuple(p(v) if p is not None else v for p, v in zip(processors_out, row,
+                                                                     strict=True))
+                    for row in rows]
+        return rows
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positions: tuple[str, ...]
+    bind_processors: dict[str, Any]
+    result_processors: list[Any]
 
 
 def _as_dbapi_error(dialect: Dialect, adapted: Any, sql: str, args: tuple[Any, ...],
