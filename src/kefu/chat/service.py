@@ -4,9 +4,10 @@ waits, assignment, read marks, nudges, quick replies, hours, transcripts.
 Every write that users see goes through one function here; its events are queued on the
 session and published only after the caller's transaction commits. Nothing here commits.
 
-Message path: read the conversation through the caller's scope → return the original on a
-resend (same ``client_msg_id``) → screens (no lock held) → lock the conversation row → take
-``last_seq + 1`` → store → waits / assignment → after-message reactions → events.
+Message path: lock the conversation row, reading in the same round trip whether this is a
+resend (same ``client_msg_id``), the assignee's status and (sockets) the login → check the
+caller's scope → return the original on a resend → screens → take ``last_seq + 1`` → store →
+waits / assignment → after-message reactions → events.
 """
 
 from __future__ import annotations
