@@ -58,6 +58,17 @@ domains.load()
 DEFAULT_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
 
+def redis_available() -> bool:
+    """Redis on 127.0.0.1:6379 (CI starts it; a laptop may not have it)."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 

@@ -21,7 +21,12 @@ import pytest
 import pytest_asyncio
 import websockets
 
-from conftest import TEST_DATABASE_URL, _recreate_postgres_database, is_postgres
+from conftest import (
+    TEST_DATABASE_URL,
+    _recreate_postgres_database,
+    is_postgres,
+    redis_available,
+)
 from factories import make_agent, make_buyer, make_store, principal
 from kefu.accounts import service as accounts
 from kefu.chat import service
@@ -40,14 +45,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _redis_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +144,7 @@ def server(ws_database_url: str, world: World) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def redis_pair(ws_database_url: str, world: World) -> Iterator[tuple[Server, Server]]:
-    if not _redis_available():
+    if not redis_available():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     first = Server(ws_database_url, REDIS_URL)
     try:

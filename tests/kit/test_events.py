@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import redis_available
 from kefu.kit import cache as cache_module
 from kefu.kit.db import after_commit, run_after_commit
 from kefu.kit.events import Broker, RedisBroker, get_broker, publish_after_commit, set_broker
@@ -16,17 +17,7 @@ from kefu.kit.events import Broker, RedisBroker, get_broker, publish_after_commi
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def _redis_available() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not _redis_available(), reason="Redis is not running")
+needs_redis = pytest.mark.skipif(not redis_available(), reason="Redis is not running")
 
 
 class _FakeSession:

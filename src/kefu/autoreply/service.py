@@ -85,8 +85,8 @@ def _rules_version_query(store_id: int) -> tuple[Any, Any]:
 
 @dataclass(frozen=True)
 class ReplySettings:
-    """A store's auto-reply switches and texts, as the send path reads them (a snapshot that
-    can be kept between transactions)."""
+    """A store's auto-reply switches and texts: what an owner sets (:func:`update_settings`)
+    and what the send path reads (a snapshot that can be kept between transactions)."""
 
     welcome_enabled: bool
     welcome_text: str
@@ -94,7 +94,7 @@ class ReplySettings:
     keywords_enabled: bool
     off_hours_enabled: bool
     off_hours_text: str
-    after_sales_pointer_enabled: bool
+    after_sales_pointer_enabled: bool = True
 
     @classmethod
     def of(cls, row: AutoReplySettings) -> ReplySettings:
@@ -152,15 +152,7 @@ async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool
     return True
 
 
-@dataclass
-class SettingsUpdate:
-    welcome_enabled: bool
-    welcome_text: str
-    faq_enabled: bool
-    keywords_enabled: bool
-    off_hours_enabled: bool
-    off_hours_text: str
-    after_sales_pointer_enabled: bool = True
+SettingsUpdate = ReplySettings
 
 
 async def update_settings(session: AsyncSession, actor: Principal, update: SettingsUpdate

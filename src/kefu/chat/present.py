@@ -59,23 +59,23 @@ def remember_user(session: AsyncSession, user_id: int, name: str) -> None:
 NAMES: TTLCache[str] = TTLCache("chat.names", ttl_seconds=300, max_entries=50_000)
 
 
+def _from_cache(kind: str, wanted: set[int], known: dict[int, str]) -> list[int]:
+    """Fill ``known`` from the process cache; the ids still missing."""
+    missing = []
+    for found_id in sorted(wanted - known.keys()):
+        name = NAMES.get((kind, found_id))
+        if name is None:
+            missing.append(found_id)
+        else:
+            known[found_id] = name
+    return missing
+
+
 async def load_names(session: AsyncSession, user_ids: Iterable[int | None],
                      store_ids: Iterable[int]) -> Names:
     names = known_names(session)
-    missing_users = []
-    for user_id in sorted({u for u in user_ids if u is not None} - names.users.keys()):
-        name = NAMES.get(("u", user_id))
-        if name is None:
-            missing_users.append(user_id)
-        else:
-            names.users[user_id] = name
-    missing_stores = []
-    for store_id in sorted(set(store_ids) - names.stores.keys()):
-        name = NAMES.get(("s", store_id))
-        if name is None:
-            missing_stores.append(store_id)
-        else:
-            names.stores[store_id] = name
+    missing_users = _from_cache("u", {u for u in user_ids if u is not None}, names.users)
+    missing_stores = _from_cache("s", set(store_ids), names.stores)
     # Users' and stores' names in one round trip.
     parts = []
     if missing_users:
