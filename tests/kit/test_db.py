@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from conftest import TEST_DATABASE_URL, is_postgres
 from kefu.kit import db as db_module
@@ -120,5 +120,29 @@ async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
         assert row.name == "a" and row.at == at and row.data == {"k": 1}
         assert plain == [(at, {"k": 1})] and plain[0][0].tzinfo is not None
     finally:
+        async with committed_db.engine.begin() as connection:
+            await connection.run_sync(_plain_metadata.drop_all)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="a server-side disconnect needs PostgreSQL")
+async def test_a_plain_statement_on_a_dead_connection_throws_the_connection_away(
+        committed_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_module, "PING_IDLE_SECONDS", 1000.0)  # no ping saves it
+    async with committed_db.engine.begin() as connection:
+        await connection.run_sync(_plain_metadata.create_all)
+    database = Database(TEST_DATABASE_URL)
+    try:
+        async with database.unit_of_work() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as failed:
+            async with database.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": "x", "at": None, "data": None})
+        assert failed.value.connection_invalidated
+        async with database.unit_of_work() as session:  # a fresh connection, not the dead one
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        await database.dispose()
         async with committed_db.engine.begin() as connection:
             await connection.run_sync(_plain_metadata.drop_all)

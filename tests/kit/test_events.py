@@ -81,13 +81,21 @@ async def test_a_changed_cache_entry_is_dropped_at_commit_and_announced() -> Non
         fake = _FakeSession()
         shared.changed(fake, ("store", 7))  # type: ignore[arg-type]
         assert shared.lookup(fake, ("store", 7)) is None  # not while this transaction changes it
-        shared.keep(fake, ("store", 7), "uncommitted")  # type: ignore[arg-type]
+        shared.keep(fake, ("store", 7), "uncommitted", shared.read_mark())  # type: ignore[arg-type]
         assert shared.get(("store", 7)) == "old"  # others still read the committed value
         await run_after_commit(fake)  # type: ignore[arg-type]
     finally:
         set_broker(previous)
     assert shared.get(("store", 7)) is None
     assert (await announced.get()) == {"cache": shared.name, "key": ("store", 7)}
+    # A read that overlapped the change is too old to share.
+    other = _FakeSession()
+    mark = shared.read_mark()
+    shared.drop(("store", 7))  # committed elsewhere while the read ran
+    shared.keep(other, ("store", 7), "read before the change", mark)  # type: ignore[arg-type]
+    assert shared.get(("store", 7)) is None
+    shared.keep(other, ("store", 7), "fresh", shared.read_mark())  # type: ignore[arg-type]
+    assert shared.get(("store", 7)) == "fresh"
 
 
 @needs_redis

@@ -124,6 +124,7 @@ async def settings_and_rules_version(session: AsyncSession, store_id: int
     cached = STORE_SETTINGS.lookup(session, store_id)
     if cached is not None:
         return cached
+    mark = STORE_SETTINGS.read_mark()
     count, latest = _rules_version_query(store_id)
     query = select(AutoReplySettings, count, latest).where(
         AutoReplySettings.store_id == store_id)
@@ -133,7 +134,7 @@ async def settings_and_rules_version(session: AsyncSession, store_id: int
         row = (await session.execute(query)).first()
         assert row is not None
     found = (ReplySettings.of(row[0]), (int(row[1]), row[2]))
-    STORE_SETTINGS.keep(session, store_id, found)
+    STORE_SETTINGS.keep(session, store_id, found, mark)
     return found
 
 
@@ -142,13 +143,14 @@ async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool
     known = LAST_WELCOMED.get(conversation_id)
     if known is not None and known >= since:
         return True
+    mark = LAST_WELCOMED.read_mark()
     latest = await session.scalar(
         select(func.max(AutoReplyLog.created_at)).where(
             AutoReplyLog.conversation_id == conversation_id, AutoReplyLog.kind == "welcome",
             AutoReplyLog.created_at >= since))
     if latest is None:
         return False
-    LAST_WELCOMED.keep(session, conversation_id, latest)
+    LAST_WELCOMED.keep(session, conversation_id, latest, mark)
     return True
 
 

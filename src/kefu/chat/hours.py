@@ -154,6 +154,7 @@ async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
     if cached is not None:
         cache[store_id] = cached
         return cached
+    mark = SCHEDULES.read_mark()
     rows = await repository.schedule_rows(session, store_id)
     schedule = build_schedule(
         {weekday: (CLOSED if closed else DayHours.open_between(opens, closes))
@@ -162,7 +163,7 @@ async def load_schedule(session: AsyncSession, store_id: int) -> Schedule:
          for _weekday, day, closed, opens, closes in rows if day is not None},
     )
     cache[store_id] = schedule
-    SCHEDULES.keep(session, store_id, schedule)
+    SCHEDULES.keep(session, store_id, schedule, mark)
     return schedule
 
 

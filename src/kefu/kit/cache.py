@@ -41,6 +41,9 @@ class TTLCache(Generic[V]):
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        # Counts drops: changes are rare, so one counter for all keys is enough to tell a
+        # read that overlapped a change (see read_mark).
+        self._drops = 0
         _caches[name] = self
 
     def get(self, key: Hashable) -> V | None:
@@ -63,10 +66,16 @@ class TTLCache(Generic[V]):
             return None
         return self.get(key)
 
-    def keep(self, session: AsyncSession, key: Hashable, value: V) -> None:
-        """Share a value read in ``session`` — not when the transaction changed it: nothing
-        uncommitted is shared."""
-        if key not in session.info.get(_CHANGED_KEY, {}).get(self.name, ()):
+    def read_mark(self) -> int:
+        """Take before reading a value to :meth:`keep`: a drop while the read runs (a change
+        committed meanwhile) makes the read too old to share."""
+        return self._drops
+
+    def keep(self, session: AsyncSession, key: Hashable, value: V, mark: int) -> None:
+        """Share a value read in ``session`` since ``mark`` — not when the transaction changed
+        it (nothing uncommitted is shared), nor when an entry was dropped meanwhile."""
+        if mark == self._drops \
+                and key not in session.info.get(_CHANGED_KEY, {}).get(self.name, ()):
             self.put(key, value)
 
     def changed(self, session: AsyncSession, key: Hashable) -> None:
@@ -76,6 +85,7 @@ class TTLCache(Generic[V]):
         invalidate_after_commit(session, self, key)
 
     def drop(self, key: Hashable) -> None:
+        self._drops += 1
         self._entries.pop(key, None)
 
     def clear(self) -> None:

@@ -164,6 +164,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     event.listen(pool, "invalidate", lambda _dbapi, record, _exc: _release(record))
     event.listen(pool, "soft_invalidate", lambda _dbapi, record, _exc: _release(record))
     event.listen(pool, "close", lambda _dbapi, record: _release(record))
+    # A connection never given back (its session collected unclosed) leaves through detach.
+    event.listen(pool, "detach", lambda _dbapi, record: _release(record))
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
@@ -307,7 +309,12 @@ class PlainStatement:
                 finally:
                     await cursor.close()
         except Exception as error:
-            raise _as_dbapi_error(dialect, adapted, compiled.sql, args, error) from error
+            failure = _as_dbapi_error(dialect, adapted, compiled.sql, args, error)
+            if failure.connection_invalidated:
+                # As SQLAlchemy does for its own statements: a dead connection must not go
+                # back into the pool for the next request to fail on.
+                await connection.invalidate(error)
+            raise failure from error
         if rows and any(compiled.result_processors):
             processors_out = compiled.result_processors
             rows = [tuple(p(v) if p is not None else v for p, v in zip(processors_out, row,
@@ -325,7 +332,7 @@ class _Compiled:
 
 
 def _as_dbapi_error(dialect: Dialect, adapted: Any, sql: str, args: tuple[Any, ...],
-                    error: Exception) -> Exception:
+                    error: Exception) -> DBAPIError:
     translated: Exception = error
     if dialect.driver == "asyncpg":
         try:
@@ -333,4 +340,9 @@ def _as_dbapi_error(dialect: Dialect, adapted: Any, sql: str, args: tuple[Any, .
         except Exception as dbapi_error:
             translated = dbapi_error
     dbapi = dialect.loaded_dbapi
-    return DBAPIError.instance(sql, args, translated, dbapi.Error, dialect=dialect)
+    gone = isinstance(translated, dbapi.Error) and dialect.is_disconnect(translated, adapted,
+                                                                         None)
+    failure = DBAPIError.instance(sql, args, translated, dbapi.Error, dialect=dialect,
+                                  connection_invalidated=gone)
+    assert isinstance(failure, DBAPIError)
+    return failure
