@@ -231,7 +231,8 @@ def test_refused_message_shown_inline_and_resend_keeps_its_id(
         browser: Any, live_server: LiveServer, shop: dict[str, Any]) -> None:
     buyer = _buyer_opens_product_chat(browser, live_server, shop["buyer3"], shop["product_id"])
     _send(buyer, "在吗？想问尺码")
-    buyer.locator(".msg.mine .msg-status.unread").wait_for()
+    # This message (the product card before it may be unread too).
+    buyer.locator(".msg.mine", has_text="在吗？想问尺码").locator(".msg-status.unread").wait_for()
     buyer.context.close()
     owner = _open_workbench(browser, live_server, shop["owner_username"])
     owner.locator("[data-testid=inbox-item]", has_text="王同学").click()
