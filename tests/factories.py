@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,3 +82,24 @@ async def make_order(session: AsyncSession, buyer: User, product: Product, *,
 async def bearer(session: AsyncSession, user: User) -> dict[str, str]:
     issued = await accounts.open_session(session, user, "bearer")
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+@dataclass
+class StoreChat:
+    store: Store
+    owner: User
+    agent: User
+    buyer: User
+    conversation_id: int
+
+
+async def make_store_chat(session: AsyncSession) -> StoreChat:
+    """A store with one online agent and a buyer's open conversation with it."""
+    from kefu.chat import service as chat
+
+    store, owner = await make_store(session)
+    agent = await make_agent(session, store)
+    await chat.set_agent_status(session, principal(agent), "online", 5)
+    buyer = await make_buyer(session)
+    conversation = await chat.open_conversation(session, principal(buyer), store.id)
+    return StoreChat(store, owner, agent, buyer, conversation.id)

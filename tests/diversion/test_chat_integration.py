@@ -6,7 +6,15 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit
-from factories import bearer, make_agent, make_buyer, make_store, make_user, principal
+from factories import (
+    bearer,
+    make_agent,
+    make_buyer,
+    make_store,
+    make_store_chat,
+    make_user,
+    principal,
+)
 from kefu.accounts.roles import Role
 from kefu.chat import service as chat
 
@@ -84,13 +92,9 @@ async def test_a_refusal_still_pushes_the_violation_notice_after_commit(
         client: httpx.AsyncClient, session: AsyncSession) -> None:
     from kefu.kit.events import get_broker
 
-    store, owner = await make_store(session)
-    agent = await make_agent(session, store)
-    await chat.set_agent_status(session, principal(agent), "online", 5)
-    buyer = await make_buyer(session)
-    conversation = await chat.open_conversation(session, principal(buyer), store.id)
-    cid, owner_id = conversation.id, owner.id
-    headers = await bearer(session, agent)
+    world = await make_store_chat(session)
+    cid, owner_id = world.conversation_id, world.owner.id
+    headers = await bearer(session, world.agent)
     await commit(session)
     subscription = await get_broker().subscribe(f"user:{owner_id}")
     try:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit
-from factories import bearer, make_agent, make_buyer, make_store, principal
+from factories import bearer, make_agent, make_buyer, make_store, make_store_chat, principal
 from kefu.chat import hooks
 from kefu.chat import service as chat
 from kefu.kit.logs import configure_logging
@@ -90,13 +90,10 @@ async def test_disabled_agent_goes_offline_and_gets_no_new_chats(session: AsyncS
 
 async def test_a_failing_screen_refuses_store_messages_but_not_buyers(
         client: httpx.AsyncClient, session: AsyncSession) -> None:
-    store, _owner = await make_store(session)
-    agent = await make_agent(session, store)
-    await chat.set_agent_status(session, principal(agent), "online", 5)
-    buyer = await make_buyer(session)
-    conversation = await chat.open_conversation(session, principal(buyer), store.id)
-    cid = conversation.id
-    agent_headers, buyer_headers = await bearer(session, agent), await bearer(session, buyer)
+    world = await make_store_chat(session)
+    cid = world.conversation_id
+    agent_headers = await bearer(session, world.agent)
+    buyer_headers = await bearer(session, world.buyer)
     await commit(session)
 
     async def broken(session: AsyncSession, ctx: hooks.ScreenContext) -> None:
