@@ -10,7 +10,8 @@ For each database (SQLite, PostgreSQL) it:
 3. runs for a fixed time, either closed loops (the default): a buyer sends over the socket
    (``send``), its agent receives the message event and answers over its socket, the buyer
    receives the answer and sends the next; or, with ``--rate R``, an open loop: buyers send
-   on a fixed schedule (R/2 messages/s in all, whatever the answers do) and agents answer
+   on a schedule (R/2 messages/s in all, whatever the answers do; evenly spaced, or with
+   ``--arrivals poisson`` a Poisson stream) and agents answer
    each message, so about R messages/s are delivered. Every delivery is timed from the
    sender's send to the recipient's receive; it prints delivered messages/second (also as a
    share of the raw commit rate), p50/p99/max latency, the server's CPU and RSS (summed over
@@ -23,6 +24,8 @@ Loopback only, bounded in time. Usage::
     .venv/bin/python bench/chat_throughput.py --databases sqlite --seconds 5
     .venv/bin/python bench/chat_throughput.py --idle 2000
     .venv/bin/python bench/chat_throughput.py --databases postgresql --rate 500 --idle 0
+    .venv/bin/python bench/chat_throughput.py --databases postgresql --rate 500 --idle 0 \
+        --arrivals poisson
     .venv/bin/python bench/chat_throughput.py --databases postgresql --workers 2 --idle 0
 
 ``BENCH_PROFILE=out.prof`` runs the (single-process) server under cProfile.
@@ -465,11 +468,21 @@ async def closed_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
 
 
 async def open_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
-                    period: float) -> None:
-    """Send every ``period`` seconds from a random phase on, answered or not, until the
-    window ends. Due times are absolute, so a late send does not push back the next."""
+                    period: float, buyers: int, arrivals: str) -> None:
+    """Send, answered or not, until the window ends: ``even``: every ``period`` seconds, the
+    buyers' phases spread evenly over the period (together a constant rate); ``poisson``: at
+    random, ``period`` seconds apart on average (together a Poisson stream, with its bursts).
+    Due times are absolute, so a late send does not push back the next."""
     loop = asyncio.get_running_loop()
-    due, n = tally.send_from + random.uniform(0, period), 0
+    if arrivals == "poisson":
+        def gap() -> float:
+            return random.expovariate(1 / period)
+        due = tally.send_from + gap()
+    else:
+        def gap() -> float:
+            return period
+        due = tally.send_from + period * (index + 0.5) / buyers
+    n = 0
     while due < tally.window[1]:
         delay = due - loop.time()
         if delay > 0:
@@ -481,11 +494,12 @@ async def open_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
         key = f"b{index}-{n}"
         tally.sent_at[key] = tally.awaiting[f"r{key}"] = sent
         await ws.send(buyer_frame(conversation_id, key))
-        due += period
+        due += gap()
 
 
 async def buyer_socket(url: str, conversation_id: int, index: int, tally: Tally,
-                       stop: asyncio.Event, connected: asyncio.Barrier, period: float) -> None:
+                       stop: asyncio.Event, connected: asyncio.Barrier, period: float,
+                       buyers: int, arrivals: str) -> None:
     """Closed loop (``period`` 0) or open loop (one message every ``period`` seconds)."""
     async with websockets.connect(url, max_queue=None) as ws:
         ready = json.loads(await ws.recv())
@@ -514,7 +528,7 @@ async def buyer_socket(url: str, conversation_id: int, index: int, tally: Tally,
         await tally.go.wait()
         try:
             if period:
-                await open_loop(ws, conversation_id, index, tally, period)
+                await open_loop(ws, conversation_id, index, tally, period, buyers, arrivals)
                 await stop.wait()  # keep listening for the answers
             else:
                 await closed_loop(ws, conversation_id, index, tally, stop)
@@ -538,7 +552,7 @@ def placement(server: Server, seeded: Seeded, tally: Tally) -> dict[str, Any]:
 
 
 async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
-                     rate: float, warm_up: float) -> dict[str, Any]:
+                     rate: float, warm_up: float, arrivals: str) -> dict[str, Any]:
     from kefu.kit.db import create_engine
 
     loop = asyncio.get_running_loop()
@@ -554,7 +568,8 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     period = 2 * len(seeded.buyers) / rate if rate else 0.0
     connected = asyncio.Barrier(len(seeded.buyers) + 1)
     buyers = [asyncio.create_task(buyer_socket(server.ws(token), conversation_id, i, tally,
-                                               stop, connected, period))
+                                               stop, connected, period, len(seeded.buyers),
+                                               arrivals))
               for i, (token, conversation_id, _store) in enumerate(seeded.buyers)]
     async with asyncio.timeout(60):
         await connected.wait()
@@ -594,6 +609,7 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     return {
         "workers": server.workers,
         "offered_per_second": rate or None,  # None: closed loops
+        "arrivals": arrivals if rate else None,
         "clients": len(seeded.buyers) + len(seeded.agent_tokens),
         "messages_per_second": delivered / seconds,
         # Everything the server stored meanwhile, with the auto-reply domain's answers.
@@ -668,7 +684,7 @@ async def bench_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         result: dict[str, Any] = {"database": kind, "raw_commits_per_second": raw,
                                   "raw_commits_per_second_kit_engine": raw_kit}
         result.update(await throughput(server, seeded, url, args.seconds, args.rate,
-                                       args.warm_up))
+                                       args.warm_up, args.arrivals))
         result["percent_of_raw_commits"] = 100 * result["messages_per_second"] / raw
         if args.idle:
             result["idle"] = await idle(server, [t for t, _c, _s in seeded.buyers], args.idle)
@@ -693,7 +709,8 @@ def goals(r: dict[str, Any]) -> list[str]:
         verdict = "judge with --rate 500" if offered < 500 else \
             "met" if kept_up and r["p99_ms"] <= 50 else "not met"
         lines.append(f"p99 {r['p99_ms']:.1f} ms with {r['messages_per_second']:.0f} of "
-                     f"{offered:.0f} msg/s offered (goal ≤ 50 ms at 500 msg/s): {verdict}")
+                     f"{offered:.0f} msg/s offered, {r['arrivals']} arrivals "
+                     f"(goal ≤ 50 ms at 500 msg/s): {verdict}")
     if "idle" in r:
         i = r["idle"]
         verdict = "judge with --idle 2000" if i["sockets"] < 2000 else \
@@ -756,9 +773,10 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"],
                         choices=["sqlite", "postgresql"])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
-    parser.add_argument("--warm-up", type=float, default=3.0,
-                        help="seconds of load before the measured time (fresh workers are "
-                             "slow for about two)")
+    parser.add_argument("--warm-up", type=float, default=5.0,
+                        help="seconds of load before the measured time (a fresh server is "
+                             "slow for two or three: it opens its pooled connections and "
+                             "each conversation's first message brings a welcome)")
     parser.add_argument("--raw-seconds", type=float, default=3.0)
     parser.add_argument("--stores", type=int, default=20, help="one agent each")
     parser.add_argument("--buyers-per-store", type=int, default=10)
@@ -769,6 +787,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="open loop: messages/s delivered in all (half buyers', half "
                              "agents' answers) on a fixed schedule; 0: closed loops")
+    parser.add_argument("--arrivals", choices=["even", "poisson"], default="even",
+                        help="open loop: buyers' sends evenly spaced (a constant rate) or "
+                             "a Poisson stream (random, with bursts)")
     args = parser.parse_args()
     if args.workers < 1 or args.rate < 0:
         parser.error("--workers must be at least 1 and --rate at least 0")

@@ -24,6 +24,12 @@ HOOK_MODULES: tuple[str, ...] = (
     "kefu.chat.ranking",  # store weight from the 7-day response rate
 )
 
+# Tables that are built on first use; a serving process builds them before its first request.
+WARM_UPS: tuple[str, ...] = (
+    "kefu.diversion.detector",
+    "kefu.autoreply.synonyms",
+)
+
 
 def load_deadline_handlers() -> None:
     for module in DEADLINE_MODULES:
@@ -35,6 +41,12 @@ def load() -> None:
     load_deadline_handlers()
     for module in HOOK_MODULES:
         importlib.import_module(module)
+
+
+def warm_up() -> None:
+    """Build what the modules in WARM_UPS build lazily (each has a ``warm_up()``)."""
+    for module in WARM_UPS:
+        importlib.import_module(module).warm_up()
 
 
 def routers() -> list[APIRouter]:

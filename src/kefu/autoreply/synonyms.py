@@ -31,6 +31,7 @@ from typing import Any
 import ahocorasick
 
 from kefu.autoreply.normalize import normalize
+from kefu.kit import pinyin
 
 __all__ = ["CONCEPTS", "Concept", "ConceptHit", "ConceptTagger", "default_tagger"]
 
@@ -364,9 +365,7 @@ def _sound(char: str) -> str:
     by sound with the same Aho-Corasick machinery."""
     found = _SOUNDS.get(char)
     if found is None:
-        from pypinyin import lazy_pinyin
-
-        syllable = lazy_pinyin(char)[0]
+        syllable = pinyin.syllable(char)
         found = _SOUNDS[char] = _SYLLABLES.setdefault(syllable, chr(0xE000 + len(_SYLLABLES)))
     return found
 
@@ -375,3 +374,8 @@ def _sound(char: str) -> str:
 def default_tagger() -> ConceptTagger:
     """The tagger for the built-in table, built once."""
     return ConceptTagger()
+
+
+def warm_up() -> None:
+    """Build the default tagger with its sound index (see ``kefu.diversion.detector``)."""
+    default_tagger().correct("新疆包油吗")

@@ -31,6 +31,7 @@ import ahocorasick
 
 from kefu.diversion import vocabulary as vocab
 from kefu.diversion.normalize import Normalized, normalize
+from kefu.kit import pinyin
 
 __all__ = [
     "Detector",
@@ -155,21 +156,11 @@ def _alternation(words: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _pinyin_index() -> dict[str, str]:
-    """syllable → all characters whose first reading is that syllable (toneless), from
-    pypinyin's dictionary; used for unseen homophones (喂信, 桃宝)."""
-    import unicodedata
-
-    from pypinyin.pinyin_dict import pinyin_dict
-
+    """syllable → all characters whose usual reading is that syllable (toneless); used for
+    unseen homophones (喂信, 桃宝)."""
     wanted = {s for pairs in vocab.HOMOPHONES.values() for pair in pairs for s in pair}
-    index: dict[str, list[str]] = {s: [] for s in wanted}
-    for code, readings in pinyin_dict.items():
-        first = readings.split(",", 1)[0]
-        plain = "".join(c for c in unicodedata.normalize("NFD", first)
-                        if not unicodedata.combining(c))
-        if plain in index:
-            index[plain].append(chr(code))
-    return {syllable: "".join(chars) for syllable, chars in index.items()}
+    by_syllable = pinyin.characters_by_syllable()
+    return {syllable: "".join(by_syllable.get(syllable, ())) for syllable in wanted}
 
 
 class _Homophones:
@@ -760,3 +751,9 @@ def _describe_qr(content: str, inner: Verdict) -> str:
 def default_detector() -> Detector:
     """The process-wide detector with the default vocabulary (built on first use)."""
     return Detector()
+
+
+def warm_up() -> None:
+    """Build the default detector and its lazily built parts (a serving process does this
+    before its first request, so no buyer waits for it)."""
+    default_detector().detect("加我薇信 abc12345")

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kefu import domains
-from kefu.kit import cache, clock, clockstore
+from kefu.kit import cache, clock, clockstore, runtime
 from kefu.kit.db import Database
 from kefu.kit.deadlines import Sweeper
 from kefu.kit.events import create_broker, set_broker
@@ -103,4 +103,7 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory kefu.web.app:app_factory``."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    domains.warm_up()
+    log.info("warmed up", frozen_objects=runtime.freeze_startup_objects())
+    return app
