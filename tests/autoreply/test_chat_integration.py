@@ -9,7 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit
 from factories import bearer, make_agent, make_buyer, make_product, make_store, principal
+from kefu.accounts.models import User
 from kefu.autoreply import service as autoreply
+from kefu.autoreply.chat_reaction import may_answer
+from kefu.chat import hooks
 from kefu.chat import service as chat
 from kefu.kit import clock as clock_module
 
@@ -26,7 +29,7 @@ async def _world(session: AsyncSession):  # type: ignore[no-untyped-def]
                               examples=["我身高160体重110穿什么码", "选多大的码合适",
                                         "尺码偏大还是偏小"], keywords=[], product_ids=[])
     buyer = await make_buyer(session)
-    ids = {"store": store.id, "product": product.id}
+    ids = {"store": store.id, "product": product.id, "owner": owner.id}
     headers = {"buyer": await bearer(session, buyer), "agent": await bearer(session, agent)}
     await commit(session)
     return ids, headers
@@ -129,3 +132,47 @@ async def test_a_chatty_buyer_is_welcomed_once_not_at_every_wait(
     clock.advance(timedelta(hours=23))  # the next morning, in working hours
     await _send(client, cid, headers["buyer"], "你好，又来了", "w5")
     assert await welcomes() == 2
+
+
+def _posted(conversation_id: int, store_id: int, text: str, *,
+            wait_started: bool = False) -> hooks.MessagePosted:
+    return hooks.MessagePosted(
+        conversation_id=conversation_id, store_id=store_id, buyer_id=0, message_id=0, seq=9,
+        sender_id=0, kind="text", text=text, created_at=clock_module.now(),
+        first_in_conversation=False, wait_id=None, wait_started=wait_started, store_open=True)
+
+
+async def test_with_warm_caches_the_reaction_is_skipped_only_when_it_would_say_nothing(
+        client: httpx.AsyncClient, session: AsyncSession) -> None:
+    ids, headers = await _world(session)
+    opened = await client.post("/api/conversations", headers=headers["buyer"],
+                               json={"store_id": ids["store"]})
+    cid, store_id = opened.json()["id"], ids["store"]
+    # Cold: the reaction runs (and fills this process's caches on the way).
+    assert may_answer(session, _posted(cid, store_id, "你们家老板是哪里人呀", wait_started=True))
+    await _send(client, cid, headers["buyer"], "你们家老板是哪里人呀", "c1")
+    # The first message created the store's settings: the next read shares them.
+    await autoreply.settings_and_rules_version(session, store_id)
+    # Warm: nothing to say to small talk, even at the start of a wait (welcomed already).
+    assert not may_answer(session, _posted(cid, store_id, "你们家老板是哪里人呀",
+                                           wait_started=True))
+    # But a question with an answer, or an after-sales problem, is answered.
+    assert may_answer(session, _posted(cid, store_id, "选多大的码合适"))
+    assert may_answer(session, _posted(cid, store_id, "收到的裙子有个破洞，我要退款"))
+    await _send(client, cid, headers["agent"], "在的亲", "c2")
+    await _send(client, cid, headers["buyer"], "选多大的码合适", "c3")
+    kinds = [m["auto_reply_kind"] for m in await _messages(client, cid, headers["buyer"])
+             if m["is_auto_reply"]]
+    assert kinds == ["welcome", "faq"]
+    # A new rule drops the cached settings everywhere: the next message takes the long way,
+    # and the new rule answers it.
+    owner = principal(await session.get(User, ids["owner"]))
+    await autoreply.save_rule(session, owner, rule_id=None, kind="faq",
+                              question="老板是哪里人？", answer="我们是杭州的店哦",
+                              examples=["你们家老板是哪里人呀", "店在哪里"], keywords=[],
+                              product_ids=[])
+    await commit(session)
+    assert may_answer(session, _posted(cid, store_id, "你们家老板是哪里人呀"))
+    await _send(client, cid, headers["buyer"], "你们家老板是哪里人呀", "c4")
+    autos = [m for m in await _messages(client, cid, headers["buyer"]) if m["is_auto_reply"]]
+    assert autos[-1]["text"] == "我们是杭州的店哦"

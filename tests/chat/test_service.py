@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit, is_postgres
@@ -322,6 +322,52 @@ async def test_after_message_reactions_answer_in_the_same_transaction(
                                                           chat.id)).messages]
     assert texts == ["你好", "您好，欢迎光临", "有优惠吗", "有的"]
     assert await _seqs(session, chat.id) == [1, 2, 3, 4]
+
+
+async def test_screens_and_reactions_that_do_not_apply_are_skipped_without_a_savepoint(
+        session: AsyncSession) -> None:
+    shop = await make_shop(session)
+    buyer = await make_buyer(session)
+    chat = await open_chat(session, buyer, shop.store)
+    screened: list[str | None] = []
+    reacted: list[str | None] = []
+
+    async def screen(_s: AsyncSession, ctx: hooks.ScreenContext) -> hooks.Screening:
+        screened.append(ctx.text)
+        return hooks.Screening("warn", reason="看到问号了")
+
+    async def react(s: AsyncSession, posted: hooks.MessagePosted) -> None:
+        reacted.append(posted.text)
+        await service.post_auto_reply(s, posted.conversation_id, "优惠见首页", "faq")
+
+    def broken_check(_s: AsyncSession, _posted: hooks.MessagePosted) -> bool:
+        raise RuntimeError("check bug")
+
+    async def never(_s: AsyncSession, _posted: hooks.MessagePosted) -> None:
+        raise AssertionError("its check failed: it must not run")
+
+    hooks.register_screen("questions", screen, applies=lambda ctx: "？" in (ctx.text or ""))
+    hooks.register_after_message("deals", react,
+                                 applies=lambda _s, posted: "优惠" in (posted.text or ""))
+    hooks.register_after_message("broken-check", never, applies=broken_check)
+    savepoints: list[bool] = []
+
+    def count_savepoints(_session: object, transaction: object) -> None:
+        savepoints.append(bool(getattr(transaction, "nested", False)))
+
+    sync_session = session.sync_session
+    event.listen(sync_session, "after_transaction_create", count_savepoints)
+    try:
+        plain = await say(session, buyer, chat.id, "随便看看")
+        assert not any(savepoints)  # nothing applied: no savepoint was begun
+        asked = await say(session, buyer, chat.id, "有优惠吗？")
+    finally:
+        event.remove(sync_session, "after_transaction_create", count_savepoints)
+    assert plain.message.warning is None and asked.message.warning == "看到问号了"
+    assert screened == ["有优惠吗？"] and reacted == ["有优惠吗？"]
+    texts = [m.text for m in (await service.list_messages(session, principal(buyer),
+                                                          chat.id)).messages]
+    assert texts == ["随便看看", "有优惠吗？", "优惠见首页"]
 
 
 # --- read marks, events ---------------------------------------------------------------------

@@ -124,6 +124,38 @@ async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
             await connection.run_sync(_plain_metadata.drop_all)
 
 
+async def test_plain_statements_follow_savepoints_and_later_transactions_of_a_session(
+        committed_db: Database) -> None:
+    # The driver connection is remembered per transaction and savepoint: a statement in a
+    # savepoint must go inside it (SQLAlchemy sends SAVEPOINT lazily), and one after a
+    # commit must run in the session's next transaction.
+    async with committed_db.engine.begin() as connection:
+        await connection.run_sync(_plain_metadata.create_all)
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    names = select(_plain_table.c.name).order_by(_plain_table.c.name)
+    try:
+        async with committed_db.sessionmaker() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
+            with pytest.raises(RuntimeError):
+                async with session.begin_nested():
+                    await _PLAIN_INSERT.execute(session, {"name": "undone", "at": at,
+                                                          "data": None})
+                    raise RuntimeError("roll back to the savepoint")
+            async with session.begin_nested():
+                await _PLAIN_INSERT.execute(session, {"name": "saved", "at": at, "data": None})
+            await _PLAIN_INSERT.execute(session, {"name": "after", "at": at, "data": None})
+            await session.commit()
+            await _PLAIN_INSERT.execute(session, {"name": "next", "at": at, "data": None})
+            await session.rollback()
+            await _PLAIN_INSERT.execute(session, {"name": "last", "at": at, "data": None})
+            await session.commit()
+        async with committed_db.unit_of_work() as session:
+            assert list(await session.scalars(names)) == ["after", "kept", "last", "saved"]
+    finally:
+        async with committed_db.engine.begin() as connection:
+            await connection.run_sync(_plain_metadata.drop_all)
+
+
 @pytest.mark.skipif(not is_postgres(), reason="a server-side disconnect needs PostgreSQL")
 async def test_a_plain_statement_on_a_dead_connection_throws_the_connection_away(
         committed_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,4 +57,24 @@ async def _send(session: AsyncSession, posted: hooks.MessagePosted, text: str, k
                             score=score)
 
 
-hooks.register_after_message("autoreply", answer_buyer_message)
+def may_answer(session: AsyncSession, posted: hooks.MessagePosted) -> bool:
+    """False only when this process's caches show that :func:`answer_buyer_message` would
+    send nothing: no off-hours notice or welcome due, and no answer to the text."""
+    cached = service.cached_settings(session, posted.store_id)
+    if cached is None:
+        return True
+    settings, _rules_version = cached
+    if posted.wait_started:
+        if not posted.store_open and settings.off_hours_enabled:
+            return True
+        if posted.store_open and settings.welcome_enabled \
+                and not service.known_welcomed(posted.conversation_id):
+            return True
+    if posted.kind not in ANSWERABLE_KINDS or not (posted.text or "").strip():
+        return False
+    decision = service.decide_from_cache(session, posted.store_id, posted.text or "",
+                                         product_id=posted.product_id)
+    return decision is None or decision.reply_text is not None
+
+
+hooks.register_after_message("autoreply", answer_buyer_message, applies=may_answer)

@@ -138,11 +138,23 @@ async def settings_and_rules_version(session: AsyncSession, store_id: int
     return found
 
 
-async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool:
+def cached_settings(session: AsyncSession, store_id: int
+                    ) -> tuple[ReplySettings, RulesVersion] | None:
+    """:func:`settings_and_rules_version` when this process holds them, else None."""
+    return STORE_SETTINGS.lookup(session, store_id)
+
+
+def known_welcomed(conversation_id: int) -> bool:
+    """Whether this process knows the conversation was welcomed within the repeat window."""
     since = clock.now() - timedelta(hours=get_settings().welcome_repeat_hours)
     known = LAST_WELCOMED.get(conversation_id)
-    if known is not None and known >= since:
+    return known is not None and known >= since
+
+
+async def welcomed_recently(session: AsyncSession, conversation_id: int) -> bool:
+    if known_welcomed(conversation_id):
         return True
+    since = clock.now() - timedelta(hours=get_settings().welcome_repeat_hours)
     mark = LAST_WELCOMED.read_mark()
     latest = await session.scalar(
         select(func.max(AutoReplyLog.created_at)).where(
@@ -267,10 +279,10 @@ async def matcher_for(session: AsyncSession, store_id: int,
             .where(AutoReplyRule.store_id == store_id)
         )).one()
         rules_version = (int(version_row[0]), version_row[1])
+    cached = _cached_matcher(store_id, settings, rules_version)
+    if cached is not None:
+        return cached
     version = (*rules_version, settings.faq_enabled, settings.keywords_enabled)
-    cached = _matchers.get(store_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
     rules = [r for r in await rules_for(session, store_id) if r.enabled and (
         (r.kind == "faq" and settings.faq_enabled) or
         (r.kind == "keyword" and settings.keywords_enabled))]
@@ -278,6 +290,13 @@ async def matcher_for(session: AsyncSession, store_id: int,
     matcher = FaqMatcher([_entry(r) for r in rules], after_sales="block")
     _matchers[store_id] = (version, matcher)
     return matcher
+
+
+def _cached_matcher(store_id: int, settings: ReplySettings | AutoReplySettings,
+                    rules_version: RulesVersion) -> FaqMatcher | None:
+    version = (*rules_version, settings.faq_enabled, settings.keywords_enabled)
+    cached = _matchers.get(store_id)
+    return cached[1] if cached is not None and cached[0] == version else None
 
 
 @dataclass
@@ -304,10 +323,34 @@ async def decide(session: AsyncSession, store_id: int, text: str,
     if settings is None:
         settings = ReplySettings.of(await settings_for(session, store_id))
     category = classify_after_sales(text)
+    matcher = None if category is not None else \
+        await matcher_for(session, store_id, settings, rules_version)
+    return _decision(settings, category, matcher, text, product_id)
+
+
+def decide_from_cache(session: AsyncSession, store_id: int, text: str,
+                      product_id: int | None = None) -> Decision | None:
+    """What :func:`decide` would say, from this process's caches alone (no database); None
+    when they do not hold the store's settings or its current matcher."""
+    cached = cached_settings(session, store_id)
+    if cached is None:
+        return None
+    settings, rules_version = cached
+    category = classify_after_sales(text)
+    matcher = None
+    if category is None:
+        matcher = _cached_matcher(store_id, settings, rules_version)
+        if matcher is None:
+            return None
+    return _decision(settings, category, matcher, text, product_id)
+
+
+def _decision(settings: ReplySettings, category: str | None, matcher: FaqMatcher | None,
+              text: str, product_id: int | None) -> Decision:
     if category is not None:
         reply = AFTER_SALES_POINTER if settings.after_sales_pointer_enabled else None
         return Decision(category, None, "after_sales" if reply else None, reply)
-    matcher = await matcher_for(session, store_id, settings, rules_version)
+    assert matcher is not None
     result = matcher.match(text, product_id=product_id)
     if result.entry is None or result.kind not in ("faq", "keyword"):
         return Decision(None, result, None, None)

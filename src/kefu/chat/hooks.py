@@ -10,13 +10,19 @@ conversation row locked (they are quick: pure checks, writing only on a hit). A 
   ``diversion_blocked`` with ``reason`` and ``details``. What the screen itself wrote (a
   violation with its evidence) is committed all the same.
 
+A screen may come with ``applies``: a quick pure check (no database) that says whether it
+has anything to do with a message at all. Most messages are clean; skipping the screen then
+saves its savepoint, which costs more than the check itself.
+
 Screens run in registration order; the first ``block`` stops the rest. A screen that raises
 is logged and counted, and the message goes on (chat stays up when a detector has a bug).
 
 **After-message reactions** run in the same transaction right after a buyer's human message
 (text, image, card, nudge) is stored — the auto-reply domain answers there with
 :func:`kefu.chat.service.post_auto_reply`. A reaction that raises is logged and skipped
-inside a savepoint, so the buyer's message is never lost to it.
+inside a savepoint, so the buyer's message is never lost to it. Like a screen, a reaction
+may come with ``applies``: a quick check without database round trips (this process's
+caches may be read) that is False only when the reaction would certainly do nothing.
 """
 
 from __future__ import annotations
@@ -92,33 +98,38 @@ class MessagePosted:
 
 
 ScreenFn = Callable[[AsyncSession, ScreenContext], Awaitable[Screening | None]]
+ScreenApplies = Callable[[ScreenContext], bool]
 AfterMessageFn = Callable[[AsyncSession, MessagePosted], Awaitable[None]]
+ReactionApplies = Callable[[AsyncSession, MessagePosted], bool]
 
-_screens: dict[str, ScreenFn] = {}
-_after_message: dict[str, AfterMessageFn] = {}
+_screens: dict[str, tuple[ScreenFn, ScreenApplies | None]] = {}
+_after_message: dict[str, tuple[AfterMessageFn, ReactionApplies | None]] = {}
 
 
-def register_screen(name: str, fn: ScreenFn) -> None:
-    """Register (or replace, by name) a message screen."""
-    _screens[name] = fn
+def register_screen(name: str, fn: ScreenFn, *, applies: ScreenApplies | None = None) -> None:
+    """Register (or replace, by name) a message screen; ``applies``: see the module doc
+    (None: the screen sees every message)."""
+    _screens[name] = (fn, applies)
 
 
 def unregister_screen(name: str) -> None:
     _screens.pop(name, None)
 
 
-def register_after_message(name: str, fn: AfterMessageFn) -> None:
-    """Register (or replace, by name) a reaction to a buyer's message."""
-    _after_message[name] = fn
+def register_after_message(name: str, fn: AfterMessageFn, *,
+                           applies: ReactionApplies | None = None) -> None:
+    """Register (or replace, by name) a reaction to a buyer's message; ``applies``: see the
+    module doc (None: the reaction runs after every buyer message)."""
+    _after_message[name] = (fn, applies)
 
 
 def unregister_after_message(name: str) -> None:
     _after_message.pop(name, None)
 
 
-def screens() -> list[tuple[str, ScreenFn]]:
-    return list(_screens.items())
+def screens() -> list[tuple[str, ScreenFn, ScreenApplies | None]]:
+    return [(name, fn, applies) for name, (fn, applies) in _screens.items()]
 
 
-def after_message_reactions() -> list[tuple[str, AfterMessageFn]]:
-    return list(_after_message.items())
+def after_message_reactions() -> list[tuple[str, AfterMessageFn, ReactionApplies | None]]:
+    return [(name, fn, applies) for name, (fn, applies) in _after_message.items()]

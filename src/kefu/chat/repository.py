@@ -19,6 +19,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    inspect,
     literal,
     null,
     or_,
@@ -137,6 +138,14 @@ def _as_loaded(session: AsyncSession, values: dict[str, Any]) -> Conversation:
     make_transient_to_detached(conversation)  # as if loaded: no pending changes
     session.add(conversation)
     return conversation
+
+
+def mark_written(session: AsyncSession, conversation: Conversation) -> None:
+    """Record that a plain statement wrote the conversation's changes, as the ORM's own flush
+    does: nothing is left to write and the object is no longer dirty. (Setting each value as
+    committed would leave it marked modified, and every commit would then run a flush that
+    finds nothing to do: about 0.2 ms a message.)"""
+    inspect(conversation)._commit_all(conversation.__dict__, session.sync_session.identity_map)
 
 
 async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: int,

@@ -23,7 +23,6 @@ from prometheus_client import Counter
 from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal, Role
@@ -486,9 +485,11 @@ async def _screen(session: AsyncSession, conversation: Conversation, actor: Prin
         sender_side="buyer" if actor.is_buyer else "store", kind=kind, text=text, image=image,
         load_recent_texts=recent_texts, client_msg_id=client_msg_id, image_path=image_path)
     warning: str | None = None
-    for name, screen in registered:
+    for name, screen, applies in registered:
         marker = len(session.info.get("after_commit", []))
         try:
+            if applies is not None and not applies(context):
+                continue
             async with session.begin_nested():
                 result = await screen(session, context)
         except Exception as error:
@@ -627,8 +628,7 @@ async def _write_conversation(session: AsyncSession, conversation: Conversation)
         await session.flush()
         return
     await repository.update_send_path_columns(session, conversation)
-    for name in changed:  # written: nothing left for the ORM to flush
-        set_committed_value(conversation, name, getattr(conversation, name))
+    repository.mark_written(session, conversation)
 
 
 async def _append_human(session: AsyncSession, conversation: Conversation, actor: Principal, *,
@@ -703,7 +703,14 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
         wait_id=conversation.open_wait_id, wait_started=wait_started,
         store_open=await hours.is_store_open(session, conversation.store_id, now),
         product_id=conversation.product_id, order_id=conversation.order_id)
-    for name, reaction in reactions:
+    for name, reaction, applies in reactions:
+        try:
+            if applies is not None and not applies(session, posted):
+                continue
+        except Exception:
+            log.exception("chat reaction %s failed its check; the buyer's message stays", name)
+            REACTION_ERRORS.labels(name).inc()
+            continue
         effects = len(session.info.get("after_commit", []))
         last = dict(_last_posted(session))
         stored = present.posted_snapshot(session)

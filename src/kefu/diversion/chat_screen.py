@@ -35,4 +35,9 @@ async def screen_chat_message(session: AsyncSession, ctx: hooks.ScreenContext
                            details=details)
 
 
-hooks.register_screen("diversion", screen_chat_message)
+def screen_applies(ctx: hooks.ScreenContext) -> bool:
+    """Only images and texts that hit or could continue a split contact need the screen."""
+    return bool(ctx.image) or (bool(ctx.text) and service.text_needs_screening(ctx.text or ""))
+
+
+hooks.register_screen("diversion", screen_chat_message, applies=screen_applies)

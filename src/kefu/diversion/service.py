@@ -61,6 +61,12 @@ def check_text(text: str, recent: Sequence[str] = ()) -> Verdict:
     return default_detector().detect(text, tuple(recent))
 
 
+def text_needs_screening(text: str) -> bool:
+    """Whether :func:`screen_message` could act on this text: a hit on its own, or a text
+    that could continue a contact split over several messages. Pure and quick."""
+    return check_text(text).is_diversion or default_detector().wants_window(text)
+
+
 def check_image(data: bytes) -> Verdict:
     return default_detector().detect_image(data)
 

@@ -62,7 +62,7 @@ class TTLCache(Generic[V]):
 
     def lookup(self, session: AsyncSession, key: Hashable) -> V | None:
         """The entry, unless this session's transaction changes what it holds."""
-        if key in session.info.get(_CHANGED_KEY, {}).get(self.name, ()):
+        if key in _changed_in(session).get(self.name, ()):
             return None
         return self.get(key)
 
@@ -74,14 +74,19 @@ class TTLCache(Generic[V]):
     def keep(self, session: AsyncSession, key: Hashable, value: V, mark: int) -> None:
         """Share a value read in ``session`` since ``mark`` — not when the transaction changed
         it (nothing uncommitted is shared), nor when an entry was dropped meanwhile."""
-        if mark == self._drops \
-                and key not in session.info.get(_CHANGED_KEY, {}).get(self.name, ()):
+        if mark == self._drops and key not in _changed_in(session).get(self.name, ()):
             self.put(key, value)
 
     def changed(self, session: AsyncSession, key: Hashable) -> None:
         """The data behind ``key`` changes in this transaction: stop sharing it here, drop it
         everywhere once committed."""
-        session.info.setdefault(_CHANGED_KEY, {}).setdefault(self.name, set()).add(key)
+        sync_session = session.sync_session
+        transaction = sync_session.get_transaction() or sync_session.begin()
+        marks = session.info.get(_CHANGED_KEY)
+        if marks is None or marks[0] is not transaction:
+            marks = session.info[_CHANGED_KEY] = (transaction, {})
+        changed: dict[str, set[Hashable]] = marks[1]
+        changed.setdefault(self.name, set()).add(key)
         invalidate_after_commit(session, self, key)
 
     def drop(self, key: Hashable) -> None:
@@ -90,6 +95,16 @@ class TTLCache(Generic[V]):
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _changed_in(session: AsyncSession) -> dict[str, set[Hashable]]:
+    """Keys changed in the session's current transaction, by cache (marks of a transaction
+    that ended are ignored: a session can go on after a commit)."""
+    marks = session.info.get(_CHANGED_KEY)
+    if marks is None or marks[0] is not session.sync_session.get_transaction():
+        return {}
+    changed: dict[str, set[Hashable]] = marks[1]
+    return changed
 
 
 def invalidate_after_commit(session: AsyncSession, cache: TTLCache[Any], key: Hashable) -> None:
