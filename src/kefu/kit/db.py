@@ -153,7 +153,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
                 raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(
                     "database is locked")) from error
             record.info[_HOLDS_WRITE_LOCK] = lock
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = conn.connection.driver_connection
+        if hasattr(driver, "execute_fetchall"):
+            # aiosqlite: one trip to its thread (SQLAlchemy's cursor takes three).
+            await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _release(record: Any) -> None:
         lock = record.info.pop(_HOLDS_WRITE_LOCK, None) if record is not None else None
@@ -301,11 +306,9 @@ class PlainStatement:
             else:
                 # BEGIN IMMEDIATE was sent when the session's transaction began (see
                 # _configure_sqlite): the driver is inside it.
-                cursor = await driver.execute(compiled.sql, args)
-                try:
-                    rows = [tuple(row) for row in await cursor.fetchall()]
-                finally:
-                    await cursor.close()
+                # One trip to aiosqlite's thread: execute, fetch, close.
+                rows = [tuple(row) for row in await driver.execute_fetchall(compiled.sql,
+                                                                             args)]
         except Exception as error:
             failure = _as_dbapi_error(dialect, adapted, compiled.sql, args, error)
             if failure.connection_invalidated:
