@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -151,6 +152,63 @@ async def test_plain_statements_follow_savepoints_and_later_transactions_of_a_se
             await session.commit()
         async with committed_db.unit_of_work() as session:
             assert list(await session.scalars(names)) == ["after", "kept", "last", "saved"]
+    finally:
+        async with committed_db.engine.begin() as connection:
+            await connection.run_sync(_plain_metadata.drop_all)
+
+
+_PLAIN_RENAME = PlainStatement(update(_plain_table).where(_plain_table.c.name == bindparam("old"))
+                               .values(name=bindparam("new")))
+
+
+async def test_writes_run_later_go_together_in_order_and_never_outlive_their_transaction(
+        committed_db: Database) -> None:
+    async with committed_db.engine.begin() as connection:
+        await connection.run_sync(_plain_metadata.create_all)
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    names = select(_plain_table.c.name).order_by(_plain_table.c.name)
+    queued = db_module._DEFERRED_KEY
+    later = is_postgres()  # elsewhere they run at once
+    try:
+        async with committed_db.unit_of_work() as session:
+            ids: list[int] = []
+            await _PLAIN_INSERT.execute(session, {"name": "first", "at": at, "data": None})
+            await _PLAIN_INSERT.execute_later(session, {"name": "a", "at": at, "data": None},
+                                              ids.append)
+            await _PLAIN_RENAME.execute_later(session, {"old": "first", "new": "b"})
+            assert len(session.info.get(queued, [])) == (2 if later else 0)
+            assert len(ids) == (0 if later else 1)
+            await db_module.write_deferred(session)  # one statement for both
+            assert queued not in session.info and len(ids) == 1 and ids[0] > 0
+            # Any other statement, flush or commit writes what waits first, in order.
+            await _PLAIN_INSERT.execute_later(session, {"name": "c", "at": at, "data": None})
+            assert list(await session.scalars(names)) == ["a", "b", "c"]
+            await _PLAIN_RENAME.execute_later(session, {"old": "c", "new": "d"})
+            assert (await _PLAIN_INSERT.execute(
+                session, {"name": "e", "at": at, "data": None}))[0][0] > ids[0]
+            await _PLAIN_INSERT.execute_later(session, {"name": "f", "at": at, "data": None})
+            # A savepoint: what waited is written before it; inside, writes run at once and
+            # go with it.
+            with pytest.raises(RuntimeError):
+                async with session.begin_nested():
+                    await _PLAIN_INSERT.execute_later(session, {"name": "undone", "at": at,
+                                                                "data": None})
+                    assert queued not in session.info
+                    raise RuntimeError("roll back to the savepoint")
+            await _PLAIN_INSERT.execute_later(session, {"name": "g", "at": at, "data": None})
+        # The commit wrote the last one.
+        async with committed_db.unit_of_work() as session:
+            assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g"]
+        # Rolled back: what waited is dropped, and the session's next transaction is clean.
+        async with committed_db.sessionmaker() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "h", "at": at, "data": None})
+            await _PLAIN_INSERT.execute_later(session, {"name": "i", "at": at, "data": None})
+            await session.rollback()
+            assert queued not in session.info
+            await _PLAIN_INSERT.execute(session, {"name": "j", "at": at, "data": None})
+            await session.commit()
+        async with committed_db.unit_of_work() as session:
+            assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g", "j"]
     finally:
         async with committed_db.engine.begin() as connection:
             await connection.run_sync(_plain_metadata.drop_all)

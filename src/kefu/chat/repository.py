@@ -3,7 +3,7 @@ messages only through the conversations they belong to."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -198,15 +198,24 @@ async def insert_message(session: AsyncSession, values: dict[str, Any]) -> int:
     return int((await _INSERT_MESSAGE.execute(session, values))[0][0])
 
 
+async def insert_message_later(session: AsyncSession, values: dict[str, Any],
+                               then: Callable[[int], None]) -> None:
+    """:func:`insert_message` with the transaction's next write (``kit.db.write_deferred``);
+    ``then`` gets the new id."""
+    await _INSERT_MESSAGE.execute_later(session, values, lambda found: then(int(found)))
+
+
 async def insert_wait(session: AsyncSession, values: dict[str, Any]) -> int:
     return int((await _INSERT_WAIT.execute(session, values))[0][0])
 
 
-async def update_send_path_columns(session: AsyncSession, conversation: Conversation) -> None:
-    """Write the send path's columns of a conversation as the object holds them."""
+async def update_send_path_columns_later(session: AsyncSession, conversation: Conversation
+                                        ) -> None:
+    """Write the send path's columns of a conversation as the object holds them now, with
+    the transaction's next write (``kit.db.write_deferred``)."""
     params = {f"b_{name}": getattr(conversation, name) for name in SEND_PATH_COLUMNS}
     params["b_id"] = conversation.id
-    await _UPDATE_SEND_PATH_COLUMNS.execute(session, params)
+    await _UPDATE_SEND_PATH_COLUMNS.execute_later(session, params)
 
 
 async def inbox_by_ids(session: AsyncSession, principal: Principal,

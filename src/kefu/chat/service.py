@@ -67,7 +67,7 @@ from kefu.chat.schemas import (
     VerifyOut,
 )
 from kefu.kit import audit, clock
-from kefu.kit.db import is_postgres
+from kefu.kit.db import is_postgres, write_deferred
 from kefu.kit.errors import (
     Conflict,
     DomainError,
@@ -587,9 +587,14 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
               "thumbnail_path": thumbnail_path, "product_id": product_id,
               "order_id": order_id, "auto_reply_kind": auto_reply_kind, "data": data,
               "warning": warning, "created_at": now}
-    message_id = await repository.insert_message(session, values)
-    # Not added to the session: a plain record of what was stored, for the events.
-    message = Message(id=message_id, **values)
+    # Not added to the session: a plain record of what was stored, for the events. It is
+    # written with the conversation's row (_write_conversation), which also gives its id.
+    message = Message(**values)
+
+    def stored_as(message_id: int) -> None:
+        message.id = message_id
+
+    await repository.insert_message_later(session, values, stored_as)
     conversation.last_message_at = now
     if kind == KIND_PRODUCT_CARD:
         conversation.product_id = product_id
@@ -619,16 +624,16 @@ async def _assignee_status(session: AsyncSession, conversation: Conversation) ->
 
 async def _write_conversation(session: AsyncSession, conversation: Conversation) -> None:
     """Write what storing messages changed on a conversation: one prebuilt UPDATE when only
-    the send path's columns changed (the usual case), else the ORM's flush."""
-    state = inspect(conversation)
-    changed = set(state.committed_state)
-    if not changed:
-        return
-    if not changed <= _SEND_PATH_COLUMNS:
-        await session.flush()
-        return
-    await repository.update_send_path_columns(session, conversation)
-    repository.mark_written(session, conversation)
+    the send path's columns changed (the usual case), else the ORM's flush. The writes
+    queued meanwhile (the message, the wait's answer) go with it: on PostgreSQL, one
+    statement for them all."""
+    changed = set(inspect(conversation).committed_state)
+    if changed and changed <= _SEND_PATH_COLUMNS:
+        await repository.update_send_path_columns_later(session, conversation)
+        repository.mark_written(session, conversation)
+    elif changed:
+        await session.flush()  # the queued writes go first (kit.db)
+    await write_deferred(session)
 
 
 async def _append_human(session: AsyncSession, conversation: Conversation, actor: Principal, *,

@@ -84,7 +84,7 @@ async def answer(session: AsyncSession, conversation: Conversation, agent_id: in
         return
     schedule = await hours.load_schedule(session, conversation.store_id)
     seconds = schedule.business_seconds(clock_started_at, now)
-    await _ANSWER.execute(session, {
+    await _ANSWER.execute_later(session, {
         "wait_id": wait_id, "answered_at": now, "agent": agent_id,
         "response_seconds": int(seconds), "on_time": seconds <= on_time_seconds(),
         "outcome": OUTCOME_ANSWERED})

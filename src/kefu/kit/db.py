@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
@@ -288,40 +289,39 @@ class PlainStatement:
 
     async def execute(self, session: AsyncSession, params: dict[str, Any]
                       ) -> list[tuple[Any, ...]]:
+        if session.info.get(_DEFERRED_KEY):
+            await _write_deferred(session.sync_session)  # in order: the queued writes first
         found = await _driver_of(session)
         if isinstance(found, AsyncConnection):  # another driver: through SQLAlchemy
             result = await found.execute(self.statement, params)
             return [tuple(row) for row in result.all()] if result.returns_rows else []
-        connection, dialect, adapted, driver = found
-        compiled = self._compile(dialect, tuple(params))
-        processors = compiled.bind_processors
-        args = tuple(processors[name](params[name]) if name in processors else params[name]
-                     for name in compiled.positions)
-        try:
-            if dialect.driver == "asyncpg":
-                async with adapted._execute_mutex:
-                    if adapted._transaction is None:  # the adapter begins lazily; so do we
-                        await adapted._start_transaction()
-                    rows = [tuple(record) for record in await driver.fetch(compiled.sql, *args)]
-            else:
-                # BEGIN IMMEDIATE was sent when the session's transaction began (see
-                # _configure_sqlite): the driver is inside it.
-                # One trip to aiosqlite's thread: execute, fetch, close.
-                rows = [tuple(row) for row in await driver.execute_fetchall(compiled.sql,
-                                                                             args)]
-        except Exception as error:
-            failure = _as_dbapi_error(dialect, adapted, compiled.sql, args, error)
-            if failure.connection_invalidated:
-                # As SQLAlchemy does for its own statements: a dead connection must not go
-                # back into the pool for the next request to fail on.
-                await connection.invalidate(error)
-            raise failure from error
+        compiled = self._compile(found[1], tuple(params))
+        rows = await _run_on_driver(found, compiled.sql, compiled.args(params))
         if rows and any(compiled.result_processors):
             processors_out = compiled.result_processors
             rows = [tuple(p(v) if p is not None else v for p, v in zip(processors_out, row,
                                                                      strict=True))
                     for row in rows]
         return rows
+
+    async def execute_later(self, session: AsyncSession, params: dict[str, Any],
+                            then: Callable[[Any], None] | None = None) -> None:
+        """Run a write with the transaction's next round trip of its own instead of now:
+        on PostgreSQL, the writes waiting when :func:`write_deferred` runs (or any other
+        statement, a flush or the commit comes) go as one statement, a chain of WITH
+        clauses. ``then`` receives the first column of the first row it returns (a new
+        id); it must return at most one row of one column. Inside a savepoint, and on
+        other databases, the write runs at once."""
+        sync_session = session.sync_session
+        cached = session.info.get(_DRIVER_KEY)
+        if sync_session.get_nested_transaction() is not None \
+                or session.get_bind().dialect.name != "postgresql" \
+                or cached is None or cached[0][0] is not sync_session.get_transaction():
+            rows = await self.execute(session, params)
+            if then is not None:
+                then(rows[0][0] if rows else None)
+            return
+        session.info.setdefault(_DEFERRED_KEY, []).append((self, params, then))
 
 
 _DRIVER_KEY = "kefu_plain_driver"
@@ -359,6 +359,129 @@ class _Compiled:
     positions: tuple[str, ...]
     bind_processors: dict[str, Any]
     result_processors: list[Any]
+
+    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        processors = self.bind_processors
+        return tuple(processors[name](params[name]) if name in processors else params[name]
+                     for name in self.positions)
+
+
+async def _run_on_driver(found: tuple[Any, ...], sql: str, args: tuple[Any, ...]
+                         ) -> list[tuple[Any, ...]]:
+    connection, dialect, adapted, driver = found
+    try:
+        if dialect.driver == "asyncpg":
+            async with adapted._execute_mutex:
+                if adapted._transaction is None:  # the adapter begins lazily; so do we
+                    await adapted._start_transaction()
+                return [tuple(record) for record in await driver.fetch(sql, *args)]
+        # BEGIN IMMEDIATE was sent when the session's transaction began (see
+        # _configure_sqlite): the driver is inside it. One trip to aiosqlite's thread:
+        # execute, fetch, close.
+        return [tuple(row) for row in await driver.execute_fetchall(sql, args)]
+    except Exception as error:
+        failure = _as_dbapi_error(dialect, adapted, sql, args, error)
+        if failure.connection_invalidated:
+            # As SQLAlchemy does for its own statements: a dead connection must not go
+            # back into the pool for the next request to fail on.
+            invalidate = connection.invalidate(error)
+            if asyncio.iscoroutine(invalidate):
+                await invalidate
+        raise failure from error
+
+
+# --- deferred writes ------------------------------------------------------------------------
+
+_DEFERRED_KEY = "kefu_deferred_writes"
+_Deferred = tuple["PlainStatement", dict[str, Any], Callable[[Any], None] | None]
+_CHAINS: dict[tuple[Any, ...], tuple[str, list[tuple[_Compiled, bool]]]] = {}
+
+
+async def write_deferred(session: AsyncSession) -> None:
+    """Send the writes :meth:`PlainStatement.execute_later` queued, as one statement."""
+    if session.info.get(_DEFERRED_KEY):
+        await _write_deferred(session.sync_session)
+
+
+def _write_deferred_now(sync_session: Session) -> None:
+    """The same from SQLAlchemy's own (synchronous, greenlet-run) code paths."""
+    if sync_session.info.get(_DEFERRED_KEY):
+        await_only(_write_deferred(sync_session))
+
+
+async def _write_deferred(sync_session: Session) -> None:
+    pending: list[_Deferred] = sync_session.info.pop(_DEFERRED_KEY, [])
+    if not pending:
+        return
+    # The transaction's own connection, as PlainStatement found it when it first ran: the
+    # writes belong before any savepoint begun since (SQLAlchemy sends SAVEPOINT only when
+    # a statement first needs the savepoint's connection, after this).
+    cached = sync_session.info.get(_DRIVER_KEY)
+    if cached is None or cached[0][0] is not sync_session.get_transaction():
+        raise RuntimeError("deferred writes without their transaction's connection")
+    found: tuple[Any, ...] = cached[1]
+    dialect = found[1]
+    key = (dialect.name, *((id(statement), tuple(params), then is not None)
+                           for statement, params, then in pending))
+    chain = _CHAINS.get(key)
+    if chain is None:
+        chain = _CHAINS[key] = _chain(dialect, pending)
+    sql, parts = chain
+    args: list[Any] = []
+    for (_statement, params, _then), (compiled, _returns) in zip(pending, parts, strict=True):
+        args.extend(compiled.args(params))
+    rows = await _run_on_driver(found, sql, tuple(args))
+    values = iter(rows[0] if rows else ())
+    for (_statement, _params, then), (compiled, returns) in zip(pending, parts, strict=True):
+        if returns:
+            value = next(values)
+            processor = compiled.result_processors[0] if compiled.result_processors else None
+            assert then is not None
+            then(processor(value) if processor is not None and value is not None else value)
+
+
+def _chain(dialect: Dialect, pending: list[_Deferred]) -> tuple[str, list[tuple[_Compiled, bool]]]:
+    """``WITH w0 AS (…), w1 AS (…) SELECT (SELECT * FROM w0), …``: PostgreSQL runs every
+    data-modifying WITH clause exactly once, whether the final SELECT reads it or not."""
+    clauses, returned, parts, offset = [], [], [], 0
+    for n, (statement, params, then) in enumerate(pending):
+        compiled = statement._compile(dialect, tuple(params))
+        sql = _renumbered(compiled.sql, offset)
+        clauses.append(f"w{n} AS ({sql})")
+        if then is not None:
+            returned.append(f"(SELECT * FROM w{n})")
+        parts.append((compiled, then is not None))
+        offset += len(compiled.positions)
+    return f"WITH {', '.join(clauses)} SELECT {', '.join(returned) or '1'}", parts
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    """asyncpg's placeholders ($1, $2 …) moved up by ``offset``."""
+    return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + offset}", sql)
+
+
+@event.listens_for(Session, "before_flush")
+def _deferred_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    _write_deferred_now(session)  # the ORM's rows may refer to the deferred ones
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _deferred_before_statement(state: Any) -> None:
+    _write_deferred_now(state.session)  # a read must see the transaction's own writes
+
+
+@event.listens_for(Session, "before_commit")
+def _deferred_before_commit(session: Session) -> None:
+    _write_deferred_now(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _deferred_dropped_with_their_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction's end: rolled back, or written already
+        session.info.pop(_DEFERRED_KEY, None)
 
 
 def _as_dbapi_error(dialect: Dialect, adapted: Any, sql: str, args: tuple[Any, ...],
