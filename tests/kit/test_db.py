@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import (
     JSON,
     Column,
@@ -90,71 +92,69 @@ _plain_table = Table("plain_statement_test", _plain_metadata,
 _PLAIN_INSERT = PlainStatement(insert(_plain_table).returning(_plain_table.c.id))
 
 
-async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
-        committed_db: Database) -> None:
+@pytest_asyncio.fixture
+async def plain_db(committed_db: Database) -> AsyncIterator[Database]:
+    """The committed database with the plain statements' test table."""
     async with committed_db.engine.begin() as connection:
         await connection.run_sync(_plain_metadata.create_all)
+    yield committed_db
+    async with committed_db.engine.begin() as connection:
+        await connection.run_sync(_plain_metadata.drop_all)
+
+
+async def test_plain_statements_run_in_the_transaction_and_fail_like_sqlalchemy(
+        plain_db: Database) -> None:
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
-    try:
-        # First statement of the transaction (nothing begun on the driver yet), then another.
-        with pytest.raises(RuntimeError):
-            async with committed_db.unit_of_work() as session:
-                await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": {"k": 1}})
-                await _PLAIN_INSERT.execute(session, {"name": "b", "at": at, "data": None})
-                raise RuntimeError("roll back")
-        async with committed_db.unit_of_work() as session:
-            assert await session.scalar(select(func.count()).select_from(_plain_table)) == 0
-            first = await _PLAIN_INSERT.execute(session, {"name": "a", "at": at,
-                                                          "data": {"k": 1}})
-            assert isinstance(first[0][0], int)
-        with pytest.raises(IntegrityError):  # SQLAlchemy's error, as session.execute raises
-            async with committed_db.unit_of_work() as session:
-                await session.execute(select(1))
-                await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": None})
-        async with committed_db.unit_of_work() as session:
-            row = (await session.execute(select(_plain_table))).one()
-            # A select, as the first statement of its transaction.
-            by_name = PlainStatement(select(_plain_table.c.at, _plain_table.c.data)
-                                     .where(_plain_table.c.name == bindparam("name")))
-            plain = await by_name.execute(session, {"name": "a"})
-        # The types' conversions applied on the way in and out: an aware UTC time, JSON.
-        assert row.name == "a" and row.at == at and row.data == {"k": 1}
-        assert plain == [(at, {"k": 1})] and plain[0][0].tzinfo is not None
-    finally:
-        async with committed_db.engine.begin() as connection:
-            await connection.run_sync(_plain_metadata.drop_all)
+    # First statement of the transaction (nothing begun on the driver yet), then another.
+    with pytest.raises(RuntimeError):
+        async with plain_db.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": {"k": 1}})
+            await _PLAIN_INSERT.execute(session, {"name": "b", "at": at, "data": None})
+            raise RuntimeError("roll back")
+    async with plain_db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(_plain_table)) == 0
+        first = await _PLAIN_INSERT.execute(session, {"name": "a", "at": at,
+                                                      "data": {"k": 1}})
+        assert isinstance(first[0][0], int)
+    with pytest.raises(IntegrityError):  # SQLAlchemy's error, as session.execute raises
+        async with plain_db.unit_of_work() as session:
+            await session.execute(select(1))
+            await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": None})
+    async with plain_db.unit_of_work() as session:
+        row = (await session.execute(select(_plain_table))).one()
+        # A select, as the first statement of its transaction.
+        by_name = PlainStatement(select(_plain_table.c.at, _plain_table.c.data)
+                                 .where(_plain_table.c.name == bindparam("name")))
+        plain = await by_name.execute(session, {"name": "a"})
+    # The types' conversions applied on the way in and out: an aware UTC time, JSON.
+    assert row.name == "a" and row.at == at and row.data == {"k": 1}
+    assert plain == [(at, {"k": 1})] and plain[0][0].tzinfo is not None
 
 
 async def test_plain_statements_follow_savepoints_and_later_transactions_of_a_session(
-        committed_db: Database) -> None:
+        plain_db: Database) -> None:
     # The driver connection is remembered per transaction and savepoint: a statement in a
     # savepoint must go inside it (SQLAlchemy sends SAVEPOINT lazily), and one after a
     # commit must run in the session's next transaction.
-    async with committed_db.engine.begin() as connection:
-        await connection.run_sync(_plain_metadata.create_all)
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     names = select(_plain_table.c.name).order_by(_plain_table.c.name)
-    try:
-        async with committed_db.sessionmaker() as session:
-            await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
-            with pytest.raises(RuntimeError):
-                async with session.begin_nested():
-                    await _PLAIN_INSERT.execute(session, {"name": "undone", "at": at,
-                                                          "data": None})
-                    raise RuntimeError("roll back to the savepoint")
+    async with plain_db.sessionmaker() as session:
+        await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
+        with pytest.raises(RuntimeError):
             async with session.begin_nested():
-                await _PLAIN_INSERT.execute(session, {"name": "saved", "at": at, "data": None})
-            await _PLAIN_INSERT.execute(session, {"name": "after", "at": at, "data": None})
-            await session.commit()
-            await _PLAIN_INSERT.execute(session, {"name": "next", "at": at, "data": None})
-            await session.rollback()
-            await _PLAIN_INSERT.execute(session, {"name": "last", "at": at, "data": None})
-            await session.commit()
-        async with committed_db.unit_of_work() as session:
-            assert list(await session.scalars(names)) == ["after", "kept", "last", "saved"]
-    finally:
-        async with committed_db.engine.begin() as connection:
-            await connection.run_sync(_plain_metadata.drop_all)
+                await _PLAIN_INSERT.execute(session, {"name": "undone", "at": at,
+                                                      "data": None})
+                raise RuntimeError("roll back to the savepoint")
+        async with session.begin_nested():
+            await _PLAIN_INSERT.execute(session, {"name": "saved", "at": at, "data": None})
+        await _PLAIN_INSERT.execute(session, {"name": "after", "at": at, "data": None})
+        await session.commit()
+        await _PLAIN_INSERT.execute(session, {"name": "next", "at": at, "data": None})
+        await session.rollback()
+        await _PLAIN_INSERT.execute(session, {"name": "last", "at": at, "data": None})
+        await session.commit()
+    async with plain_db.unit_of_work() as session:
+        assert list(await session.scalars(names)) == ["after", "kept", "last", "saved"]
 
 
 _PLAIN_RENAME = PlainStatement(update(_plain_table).where(_plain_table.c.name == bindparam("old"))
@@ -162,69 +162,61 @@ _PLAIN_RENAME = PlainStatement(update(_plain_table).where(_plain_table.c.name ==
 
 
 async def test_writes_run_later_go_together_in_order_and_never_outlive_their_transaction(
-        committed_db: Database) -> None:
-    async with committed_db.engine.begin() as connection:
-        await connection.run_sync(_plain_metadata.create_all)
+        plain_db: Database) -> None:
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     names = select(_plain_table.c.name).order_by(_plain_table.c.name)
     queued = db_module._DEFERRED_KEY
     later = is_postgres()  # elsewhere they run at once
-    try:
-        async with committed_db.unit_of_work() as session:
-            ids: list[int] = []
-            await _PLAIN_INSERT.execute(session, {"name": "first", "at": at, "data": None})
-            await _PLAIN_INSERT.execute_later(session, {"name": "a", "at": at, "data": None},
-                                              ids.append)
-            await _PLAIN_RENAME.execute_later(session, {"old": "first", "new": "b"})
-            assert len(session.info.get(queued, [])) == (2 if later else 0)
-            assert len(ids) == (0 if later else 1)
-            await db_module.write_deferred(session)  # one statement for both
-            assert queued not in session.info and len(ids) == 1 and ids[0] > 0
-            # Any other statement, flush or commit writes what waits first, in order.
-            await _PLAIN_INSERT.execute_later(session, {"name": "c", "at": at, "data": None})
-            assert list(await session.scalars(names)) == ["a", "b", "c"]
-            await _PLAIN_RENAME.execute_later(session, {"old": "c", "new": "d"})
-            assert (await _PLAIN_INSERT.execute(
-                session, {"name": "e", "at": at, "data": None}))[0][0] > ids[0]
-            await _PLAIN_INSERT.execute_later(session, {"name": "f", "at": at, "data": None})
-            # A savepoint: what waited is written before it; inside, writes run at once and
-            # go with it.
-            with pytest.raises(RuntimeError):
-                async with session.begin_nested():
-                    await _PLAIN_INSERT.execute_later(session, {"name": "undone", "at": at,
-                                                                "data": None})
-                    assert queued not in session.info
-                    raise RuntimeError("roll back to the savepoint")
-            await _PLAIN_INSERT.execute_later(session, {"name": "g", "at": at, "data": None})
-        # The commit wrote the last one.
-        async with committed_db.unit_of_work() as session:
-            assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g"]
-        # Rolled back: what waited is dropped, and the session's next transaction is clean.
-        async with committed_db.sessionmaker() as session:
-            await _PLAIN_INSERT.execute(session, {"name": "h", "at": at, "data": None})
-            await _PLAIN_INSERT.execute_later(session, {"name": "i", "at": at, "data": None})
-            await session.rollback()
-            assert queued not in session.info
-            await _PLAIN_INSERT.execute(session, {"name": "j", "at": at, "data": None})
-            await session.commit()
-        async with committed_db.unit_of_work() as session:
-            assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g", "j"]
-    finally:
-        async with committed_db.engine.begin() as connection:
-            await connection.run_sync(_plain_metadata.drop_all)
+    async with plain_db.unit_of_work() as session:
+        ids: list[int] = []
+        await _PLAIN_INSERT.execute(session, {"name": "first", "at": at, "data": None})
+        await _PLAIN_INSERT.execute_later(session, {"name": "a", "at": at, "data": None},
+                                          ids.append)
+        await _PLAIN_RENAME.execute_later(session, {"old": "first", "new": "b"})
+        assert len(session.info.get(queued, [])) == (2 if later else 0)
+        assert len(ids) == (0 if later else 1)
+        await db_module.write_deferred(session)  # one statement for both
+        assert queued not in session.info and len(ids) == 1 and ids[0] > 0
+        # Any other statement, flush or commit writes what waits first, in order.
+        await _PLAIN_INSERT.execute_later(session, {"name": "c", "at": at, "data": None})
+        assert list(await session.scalars(names)) == ["a", "b", "c"]
+        await _PLAIN_RENAME.execute_later(session, {"old": "c", "new": "d"})
+        assert (await _PLAIN_INSERT.execute(
+            session, {"name": "e", "at": at, "data": None}))[0][0] > ids[0]
+        await _PLAIN_INSERT.execute_later(session, {"name": "f", "at": at, "data": None})
+        # A savepoint: what waited is written before it; inside, writes run at once and
+        # go with it.
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await _PLAIN_INSERT.execute_later(session, {"name": "undone", "at": at,
+                                                            "data": None})
+                assert queued not in session.info
+                raise RuntimeError("roll back to the savepoint")
+        await _PLAIN_INSERT.execute_later(session, {"name": "g", "at": at, "data": None})
+    # The commit wrote the last one.
+    async with plain_db.unit_of_work() as session:
+        assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g"]
+    # Rolled back: what waited is dropped, and the session's next transaction is clean.
+    async with plain_db.sessionmaker() as session:
+        await _PLAIN_INSERT.execute(session, {"name": "h", "at": at, "data": None})
+        await _PLAIN_INSERT.execute_later(session, {"name": "i", "at": at, "data": None})
+        await session.rollback()
+        assert queued not in session.info
+        await _PLAIN_INSERT.execute(session, {"name": "j", "at": at, "data": None})
+        await session.commit()
+    async with plain_db.unit_of_work() as session:
+        assert list(await session.scalars(names)) == ["a", "b", "d", "e", "f", "g", "j"]
 
 
 @pytest.mark.skipif(not is_postgres(), reason="a server-side disconnect needs PostgreSQL")
 async def test_a_plain_statement_on_a_dead_connection_throws_the_connection_away(
-        committed_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(db_module, "PING_IDLE_SECONDS", 1000.0)  # no ping saves it
-    async with committed_db.engine.begin() as connection:
-        await connection.run_sync(_plain_metadata.create_all)
     database = Database(TEST_DATABASE_URL)
     try:
         async with database.unit_of_work() as session:
             pid = await session.scalar(text("SELECT pg_backend_pid()"))
-        async with committed_db.unit_of_work() as session:
+        async with plain_db.unit_of_work() as session:
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(DBAPIError) as failed:
             async with database.unit_of_work() as session:
@@ -234,5 +226,3 @@ async def test_a_plain_statement_on_a_dead_connection_throws_the_connection_away
             assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
     finally:
         await database.dispose()
-        async with committed_db.engine.begin() as connection:
-            await connection.run_sync(_plain_metadata.drop_all)
