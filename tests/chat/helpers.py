@@ -71,6 +71,12 @@ class Captured:
         out, self.events = self.events, []
         return out
 
+    def conversations(self) -> list[dict[str, Any]]:
+        """Conversation updates as a client applies them: ``conversation`` events and the
+        conversation a message event carries."""
+        return [e["conversation"] for e in self.drain()
+                if e["type"] in ("conversation", "message") and "conversation" in e]
+
 
 async def capture(*channels: str) -> Captured:
     return Captured(await get_broker().subscribe(*channels))

@@ -85,8 +85,7 @@ async def test_full_agents_queue_and_the_queue_drains_when_capacity_frees(
     first_queued = await service.get_conversation(session, principal(agent), chats[1].id)
     assert first_queued.assigned_agent_id == agent.id and not first_queued.queued
     assert (await service.get_conversation(session, principal(agent), chats[2].id)).queued
-    left_queue = [e["conversation"]["id"] for e in queue_events.drain()
-                  if e["type"] == "conversation"]
+    left_queue = [c["id"] for c in queue_events.conversations()]
     assert chats[1].id in left_queue
     # More capacity takes the rest at once.
     await service.set_agent_status(session, principal(agent), "online", capacity=3)
@@ -163,8 +162,7 @@ async def test_transfers(session: AsyncSession) -> None:
     await commit(session)
     assert moved.assigned_agent_id == others[0].id
     assert moved.last_message is not None and moved.last_message.kind == "system"
-    seen = {(e["conversation"]["id"], e["conversation"]["assigned_agent_id"])
-            for e in events.drain() if e["type"] == "conversation"}
+    seen = {(c["id"], c["assigned_agent_id"]) for c in events.conversations()}
     assert (chat.id, others[0].id) in seen  # the old holder hears it is gone
     # The old holder may no longer transfer it; the owner may, past capacity too.
     with pytest.raises(Forbidden):

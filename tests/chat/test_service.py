@@ -410,9 +410,10 @@ async def test_events_are_published_only_after_commit(session: AsyncSession, db:
     await service.send_message(session, me, chat.id, client_msg_id="r2", text="这条会提交")
     await commit(session)
     got = events.drain()
-    assert [e["message"]["text"] for e in got if e["type"] == "message"] == ["这条会提交"]
-    conversation_events = [e for e in got if e["type"] == "conversation"]
-    assert conversation_events and conversation_events[-1]["conversation"]["waiting_since"]
+    # One frame: the conversation's new state rides on its message event.
+    assert [e["type"] for e in got] == ["message"]
+    assert got[0]["message"]["text"] == "这条会提交"
+    assert got[0]["conversation"]["id"] == chat.id and got[0]["conversation"]["waiting_since"]
 
 
 # --- nudges ---------------------------------------------------------------------------------

@@ -192,7 +192,9 @@ async def test_live_messages_both_ways(server: Server, world: World) -> None:
     buyer_token = world.buyer_tokens[0]
     conversation_id = await _open(server.base, buyer_token, world.store_id)
     async with websockets.connect(server.ws(buyer_token)) as buyer, \
-            websockets.connect(server.ws(world.agent_token)) as agent:
+            websockets.connect(server.ws(world.agent_token)) as agent, \
+            websockets.connect(server.ws(world.agent_token)) as agent_tab:
+        await recv_until(agent_tab, lambda f: f["type"] == "hello")
         hello = await recv_until(buyer, lambda f: f["type"] == "hello")
         assert hello["user_id"] == world.buyer_ids[0]
         await recv_until(agent, lambda f: f["type"] == "hello")
@@ -200,18 +202,36 @@ async def test_live_messages_both_ways(server: Server, world: World) -> None:
         assert (await recv_until(buyer, lambda f: f["type"] == "pong"))["type"] == "pong"
         async with httpx.AsyncClient() as http:
             metrics = (await http.get(f"{server.base}/metrics")).text
-        assert "kefu_websockets_open 2.0" in metrics
+        assert "kefu_websockets_open 3.0" in metrics
         posted = await _post(server.base, buyer_token, conversation_id, "在吗？", "ws-b1")
         got = await recv_until(agent, is_message("在吗？"))
         assert got["message"]["seq"] == posted["seq"]
         # The agent answers over the socket: acknowledged once committed.
         await agent.send(json.dumps({"type": "send", "conversation_id": conversation_id,
                                      "client_msg_id": "ws-a1", "text": "在的，亲"}))
-        ack = await recv_until(agent, lambda f: f["type"] == "ack")
+        frames: list[Frame] = []  # everything the sending socket gets until the ack
+        async with asyncio.timeout(10):
+            while (ack := json.loads(await agent.recv()))["type"] != "ack":
+                frames.append(ack)
         assert ack["client_msg_id"] == "ws-a1" and ack["created"] is True
         heard = await recv_until(buyer, is_message("在的，亲"))
         # (The real server runs the auto-reply domain too: a welcome may come in between.)
         assert heard["message"]["seq"] == ack["message"]["seq"] > posted["seq"]
+        # The conversation's new state rides on the message event (no wait left open).
+        assert heard["conversation"]["id"] == conversation_id
+        assert heard["conversation"]["waiting_since"] is None
+        # The agent's other tab hears its own answer; the sending socket had it in the ack.
+        assert (await recv_until(agent_tab, is_message("在的，亲")))["message"]["seq"] == \
+            ack["message"]["seq"]
+        await agent.send(json.dumps({"type": "ping"}))
+        async with asyncio.timeout(10):
+            while (frame := json.loads(await agent.recv()))["type"] != "pong":
+                frames.append(frame)
+        assert not [f for f in frames if f["type"] == "message"
+                    and f["message"]["seq"] == ack["message"]["seq"]]
+        # … but the conversation's new state it carried, alone.
+        assert any(f["type"] == "conversation" and f["conversation"]["id"] == conversation_id
+                   and f["conversation"]["waiting_since"] is None for f in frames)
         # A resend over the socket returns the original.
         await agent.send(json.dumps({"type": "send", "conversation_id": conversation_id,
                                      "client_msg_id": "ws-a1", "text": "在的，亲"}))

@@ -8,7 +8,10 @@ Channels (``kefu.kit.events``):
 
 A message event is built at once (it never changes); conversation events are collected while
 the service works and built once at the end (:func:`emit`), so a request that touches a
-conversation several times sends one up-to-date event per audience.
+conversation several times sends one up-to-date event per audience. Where the last message
+event of the transaction already goes to exactly that audience, the conversation rides on it
+(``{"type": "message", "message": …, "conversation": …}``) instead of a frame of its own:
+every message changes its conversation, and most frames would otherwise come in pairs.
 """
 
 from __future__ import annotations
@@ -50,23 +53,61 @@ def _publish(session: AsyncSession, channels: Iterable[str], event: dict[str, An
         publish_after_commit(session, channel, event)
 
 
+_MESSAGE_EVENTS_KEY = "chat_message_events"
+
+
+def _publish_message(session: AsyncSession, conversation_id: int, channels: list[str],
+                     event: dict[str, Any]) -> None:
+    """Publish a message event and remember where it went (see the module doc)."""
+    _publish(session, channels, event)
+    _sent_messages(session, keep=True).setdefault(conversation_id, []).append(
+        (event, frozenset(channels)))
+
+
+def _sent_messages(session: AsyncSession, *, keep: bool
+                   ) -> dict[int, list[tuple[dict[str, Any], frozenset[str]]]]:
+    """Message events of the session's current transaction, by conversation (a session that
+    goes on after a rollback must not attach anything to events that never went out)."""
+    transaction = session.sync_session.get_transaction()
+    found = session.info.get(_MESSAGE_EVENTS_KEY) if keep else \
+        session.info.pop(_MESSAGE_EVENTS_KEY, None)
+    if found is None or found[0] is not transaction:
+        found = (transaction, {})
+        if keep:
+            session.info[_MESSAGE_EVENTS_KEY] = found
+    sent: dict[int, list[tuple[dict[str, Any], frozenset[str]]]] = found[1]
+    return sent
+
+
+def _ride_along(sent: list[tuple[dict[str, Any], frozenset[str]]], channels: set[str]
+                ) -> dict[str, Any] | None:
+    """The message event that can carry a conversation update for ``channels``: the last one
+    published to exactly those channels, with no later message event to any of them."""
+    for event, went_to in reversed(sent):
+        if went_to & channels:
+            return event if went_to == channels else None
+    return None
+
+
 def message(session: AsyncSession, conversation: Conversation, message: Message,
             names: present.Names) -> None:
     """Queue the events of a new message: the buyer's copy, and the store side's."""
     store_id = conversation.store_id
-    buyer_view = present.message_out(message, names, store_id, conversation.buyer_id)
-    _publish(session, [user_channel(conversation.buyer_id)],
-             {"type": "message", "message": buyer_view.model_dump(mode="json")})
     plain = present.message_out(message, names, store_id, None).model_dump(mode="json")
+    # A warning is for its sender only: the buyer's copy differs when the buyer sent it.
+    buyer_view = plain if not message.warning or message.sender_id != conversation.buyer_id \
+        else present.message_out(message, names, store_id, conversation.buyer_id).model_dump(
+            mode="json")
+    _publish_message(session, conversation.id, [user_channel(conversation.buyer_id)],
+                     {"type": "message", "message": buyer_view})
     channels = store_channels(conversation)
     if message.warning and message.sender_side == SIDE_STORE and message.sender_id is not None:
-        # The warning is for the agent who sent it only.
         own = present.message_out(message, names, store_id, message.sender_id)
         sender_channel = user_channel(message.sender_id)
-        _publish(session, [sender_channel],
-                 {"type": "message", "message": own.model_dump(mode="json")})
+        _publish_message(session, conversation.id, [sender_channel],
+                         {"type": "message", "message": own.model_dump(mode="json")})
         channels = [c for c in channels if c != sender_channel]
-    _publish(session, channels, {"type": "message", "message": plain})
+    _publish_message(session, conversation.id, channels, {"type": "message", "message": plain})
 
 
 def read(session: AsyncSession, conversation: Conversation, side: str, seq: int) -> None:
@@ -89,18 +130,26 @@ def touch(session: AsyncSession, conversation: Conversation, *also: str) -> None
 async def emit(session: AsyncSession, last: dict[int, Message] | None = None) -> None:
     """Build and queue the conversation events of everything touched so far."""
     dirty: dict[int, tuple[Conversation, set[str]]] = session.info.pop(_DIRTY_KEY, {})
+    sent_messages = _sent_messages(session, keep=False)
     if not dirty:
         return
     conversations = [c for c, _also in dirty.values()]
     batch = await present.load_batch(session, conversations, last)
     for conversation, also in dirty.values():
-        for_buyer = present.view(batch, conversation, "buyer", None)
-        for_store = present.view(batch, conversation, "store", None)
-        _publish(session, [user_channel(conversation.buyer_id)],
-                 {"type": "conversation", "conversation": for_buyer.model_dump(mode="json")})
-        _publish(session, [*store_channels(conversation), *sorted(also)],
-                 {"type": "conversation", "conversation": for_store.model_dump(mode="json")})
+        sent = sent_messages.get(conversation.id, [])
+        for channels, view in (
+                ([user_channel(conversation.buyer_id)],
+                 present.view(batch, conversation, "buyer", None)),
+                ([*store_channels(conversation), *sorted(also)],
+                 present.view(batch, conversation, "store", None))):
+            dumped = view.model_dump(mode="json")
+            carrier = _ride_along(sent, set(channels))
+            if carrier is not None:
+                carrier["conversation"] = dumped  # published after commit: still in time
+            else:
+                _publish(session, channels, {"type": "conversation", "conversation": dumped})
 
 
 def discard(session: AsyncSession) -> None:
     session.info.pop(_DIRTY_KEY, None)
+    session.info.pop(_MESSAGE_EVENTS_KEY, None)

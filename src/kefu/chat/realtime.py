@@ -78,7 +78,10 @@ class SocketSession:
             message = event.get("message") or {}
             key = (int(message.get("conversation_id", 0)), int(message.get("seq", 0)))
             if not self._mark_seen(key):
-                return
+                if "conversation" not in event:
+                    return
+                # Sent already (in an ack): only the conversation update it carries is new.
+                event = {"type": "conversation", "conversation": event["conversation"]}
         await self._send(event)
 
     # --- the two loops --------------------------------------------------------------------
@@ -176,6 +179,7 @@ class SocketSession:
             return
         posted: service.Posted | None = None
         blocked: service.MessageBlocked | None = None
+        marked: tuple[int, int] | None = None
         try:
             async with self.db.unit_of_work() as session:
                 if self.settings.test_clock_enabled:
@@ -189,11 +193,21 @@ class SocketSession:
                         product_id=_opt_int(frame.get("product_id")),
                         order_id=_opt_int(frame.get("order_id")),
                         login=(self.token, self.token_kind))
+                    # The ack will carry the message: this socket need not get its event
+                    # too (other sockets of the same user still do). Marked before the
+                    # commit, as the event may reach this socket's pump before the ack.
+                    key = (posted.message.conversation_id, posted.message.seq)
+                    if self._mark_seen(key):
+                        marked = key
                 except service.MessageBlocked as error:
                     # Leave the transaction normally: the screen's record is committed and
                     # its effects go out, as over HTTP.
                     blocked = error
-        except DomainError as error:
+        except BaseException as error:
+            if marked is not None:  # not stored after all: the seq will come again
+                self.seen.pop(marked, None)
+            if not isinstance(error, DomainError):
+                raise
             await self.send(_error(client_msg_id, error.code,
                                    gettext(error.message, **error.params)))
             if isinstance(error, NotAuthenticated):

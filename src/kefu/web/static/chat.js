@@ -250,6 +250,10 @@
           this.track(data.message.conversation_id, data.message.seq);
         }
         this.emit(data.type, data);
+        // A message event may carry its conversation's new state: one frame instead of two.
+        if (data.type === "message" && data.conversation) {
+          this.emit("conversation", { type: "conversation", conversation: data.conversation });
+        }
       });
       ws.addEventListener("close", (event) => {
         this.stopPing();
