@@ -4,7 +4,9 @@ process queue in order instead of backing off."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -226,3 +228,20 @@ async def test_a_plain_statement_on_a_dead_connection_throws_the_connection_away
             assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
     finally:
         await database.dispose()
+
+
+async def test_a_finished_unit_of_work_is_freed_without_the_cycle_collector(
+        plain_db: Database) -> None:
+    # Its bookkeeping refers back to the session: were it kept, every request would leave a
+    # cycle for the garbage collector, whose full collections stall the whole process.
+    gc.collect()
+    gc.disable()
+    try:
+        async with plain_db.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "a", "at": None, "data": None})
+            assert session.info  # the driver connection is remembered for the transaction
+            freed = weakref.ref(session.sync_session)
+        del session
+        assert freed() is None
+    finally:
+        gc.enable()
