@@ -370,6 +370,20 @@ async def test_screens_and_reactions_that_do_not_apply_are_skipped_without_a_sav
     assert texts == ["随便看看", "有优惠吗？", "优惠见首页"]
 
 
+async def test_a_message_leaves_nothing_for_the_commit_to_flush(session: AsyncSession) -> None:
+    # The conversation's counters are written by a plain UPDATE and marked written, as a
+    # flush would: an object left marked modified costs every commit an empty flush.
+    shop = await make_shop(session)
+    buyer = await make_buyer(session)
+    chat = await open_chat(session, buyer, shop.store)
+    await commit(session)
+    await say(session, buyer, chat.id, "还有货吗")
+    assert not session.dirty and not session.new
+    await commit(session)
+    await say(session, shop.agents[0], chat.id, "有的")
+    assert not session.dirty and not session.new
+
+
 # --- read marks, events ---------------------------------------------------------------------
 
 
