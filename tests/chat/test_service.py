@@ -313,7 +313,16 @@ async def test_after_message_reactions_answer_in_the_same_transaction(
 
     hooks.register_after_message("welcome", welcome)
     hooks.register_after_message("broken", broken)
+    buyer_events = await capture(f"user:{buyer.id}")
     await say(session, buyer, chat.id, "你好")
+    await commit(session)
+    # The conversation's update is not lost with the failed reaction's events (it rides on
+    # the last message event that really goes out: the welcome).
+    sent = buyer_events.drain()
+    assert [e["message"]["text"] for e in sent if e["type"] == "message"] == [
+        "你好", "您好，欢迎光临"]
+    updates = [e["conversation"] for e in sent if "conversation" in e]
+    assert updates and updates[-1]["last_seq"] == 2
     await say(session, buyer, chat.id, "有优惠吗")
     await say(session, shop.agents[0], chat.id, "有的")  # store messages trigger nothing
     assert [(p.seq, p.wait_started, p.first_in_conversation, p.store_open) for p in seen] == [

@@ -150,6 +150,17 @@ async def emit(session: AsyncSession, last: dict[int, Message] | None = None) ->
                 _publish(session, channels, {"type": "conversation", "conversation": dumped})
 
 
-def discard(session: AsyncSession) -> None:
-    session.info.pop(_DIRTY_KEY, None)
-    session.info.pop(_MESSAGE_EVENTS_KEY, None)
+def message_events_snapshot(session: AsyncSession
+                            ) -> dict[int, list[tuple[dict[str, Any], frozenset[str]]]]:
+    """The message events queued so far (a savepoint about to start)."""
+    return {cid: list(sent) for cid, sent in _sent_messages(session, keep=True).items()}
+
+
+def restore_message_events(session: AsyncSession,
+                           snapshot: dict[int, list[tuple[dict[str, Any], frozenset[str]]]]
+                           ) -> None:
+    """The savepoint was rolled back, and its events dropped: a conversation update must
+    not ride on one of them."""
+    sent = _sent_messages(session, keep=True)
+    sent.clear()
+    sent.update(snapshot)

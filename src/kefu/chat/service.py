@@ -719,6 +719,7 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
         effects = len(session.info.get("after_commit", []))
         last = dict(_last_posted(session))
         stored = present.posted_snapshot(session)
+        events = push.message_events_snapshot(session)
         try:
             async with session.begin_nested():
                 await reaction(session, posted)
@@ -728,6 +729,7 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
             del session.info.get("after_commit", [])[effects:]
             session.info[_LAST_KEY] = last
             present.restore_posted(session, stored)
+            push.restore_message_events(session, events)
             await session.refresh(conversation)
 
 

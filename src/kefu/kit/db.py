@@ -156,8 +156,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             record.info[_HOLDS_WRITE_LOCK] = lock
         driver = conn.connection.driver_connection
         if hasattr(driver, "execute_fetchall"):
-            # aiosqlite: one trip to its thread (SQLAlchemy's cursor takes three).
-            await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
+            # aiosqlite: one trip to its thread (SQLAlchemy's cursor takes three). Errors as
+            # SQLAlchemy's own (it does not wrap what a begin event raises).
+            try:
+                await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
+            except Exception as error:
+                raise _as_dbapi_error(conn.dialect, conn.connection.dbapi_connection,
+                                      "BEGIN IMMEDIATE", (), error) from error
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -429,7 +434,7 @@ async def _write_deferred(sync_session: Session) -> None:
         raise RuntimeError("deferred writes without their transaction's connection")
     found: tuple[Any, ...] = cached[1]
     dialect = found[1]
-    key = (dialect.name, *((id(statement), tuple(params), then is not None)
+    key = (dialect.name, *((statement, tuple(params), then is not None)
                            for statement, params, then in pending))
     chain = _CHAINS.get(key)
     if chain is None:
