@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conftest import is_postgres
 from factories import make_buyer, principal
-from kefu.chat import service, waits
+from kefu.chat import repository, service, waits
 from kefu.chat.hours import DayHours, Schedule, build_schedule
-from kefu.chat.models import Wait
+from kefu.chat.models import Conversation, Wait
 from kefu.chat.schemas import DayHoursIO, HolidayIO
 from kefu.kit import clock as clock_module
 
@@ -231,3 +233,27 @@ async def test_exactly_five_working_minutes_is_on_time(session: AsyncSession,
     await say(session, agent, chats[1].id, "在")
     results = [(await _waits(session, c.id))[0] for c in chats]
     assert [(w.response_seconds, w.on_time) for w in results] == [(300, True), (301, False)]
+
+
+@pytest.mark.skipif(not is_postgres(), reason="ids reserved from PostgreSQL's sequence")
+async def test_on_postgresql_a_wait_goes_with_its_message_under_a_reserved_id(
+        session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The locking statement takes the wait's id from its sequence, so the wait's row is
+    # written with the message (one statement), never on its own.
+    shop = await make_shop(session)
+    buyer = await make_buyer(session)
+    chat = await open_chat(session, buyer, shop.store)
+
+    async def not_on_its_own(*_args: object) -> int:
+        raise AssertionError("the wait was inserted on its own")
+
+    monkeypatch.setattr(repository, "insert_wait", not_on_its_own)
+    await say(session, buyer, chat.id, "在吗")
+    await say(session, shop.agents[0], chat.id, "在的")
+    await say(session, buyer, chat.id, "这件还有吗")  # a second wait
+    opened = await _waits(session, chat.id)
+    conversation = await session.get(Conversation, chat.id)
+    assert conversation is not None
+    assert [w.started_seq for w in opened] == [1, 3]
+    assert opened[-1].id == conversation.open_wait_id and opened[-1].ended_at is None
+    assert opened[0].answered_by == shop.agents[0].id

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Select,
     SmallInteger,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     insert,
     inspect,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -51,7 +53,7 @@ from kefu.chat.models import (
     StoreHours,
     Wait,
 )
-from kefu.kit.db import PlainStatement
+from kefu.kit.db import PlainStatement, is_postgres
 
 # --- conversations --------------------------------------------------------------------------
 
@@ -94,12 +96,16 @@ class LockedForSend:
     assignee_status: str | None
     # The sender's login is still live (when asked to check it).
     signed_in: bool
+    # PostgreSQL: an id taken from the waits' sequence when a buyer's message would open a
+    # wait, so that the wait's INSERT can go with the message's writes (None: insert it and
+    # read its id back).
+    reserved_wait_id: int | None = None
 
 
 _CONVERSATION_COLUMNS = tuple(c.key for c in Conversation.__table__.columns)
 
 
-def _lock_for_send_statement(with_login: bool) -> PlainStatement:
+def _lock_for_send_statement(with_login: bool, reserve_wait_id: bool) -> PlainStatement:
     table = cast(Table, Conversation.__table__)
     resent = select(Message.id).where(
         Message.conversation_id == table.c.id,
@@ -117,13 +123,22 @@ def _lock_for_send_statement(with_login: bool) -> PlainStatement:
                           seen_seq]
     if with_login:
         columns.append(accounts.signed_in_user_query().exists())
+    if reserve_wait_id:
+        # Only when the sender is the buyer and no wait is open (CASE evaluates nextval only
+        # then); an id left unused is a gap in the sequence, nothing more.
+        columns.append(case(
+            (and_(table.c.open_wait_id.is_(None), table.c.buyer_id == bindparam("sender_id")),
+             literal_column("nextval(pg_get_serial_sequence('chat_wait', 'id'))",
+                            BigInteger)),
+            else_=null()))
     return PlainStatement(select(*columns).where(table.c.id == bindparam("conversation_id"))
                           .with_for_update(of=table))
 
 
 # Built once: the send path runs them for every message, and building, keying and loading
 # through the ORM a statement of this size costs more than running it.
-_LOCK_FOR_SEND = {False: _lock_for_send_statement(False), True: _lock_for_send_statement(True)}
+_LOCK_FOR_SEND = {(login, reserve): _lock_for_send_statement(login, reserve)
+                  for login in (False, True) for reserve in (False, True)}
 
 
 def _as_loaded(session: AsyncSession, values: dict[str, Any]) -> Conversation:
@@ -159,7 +174,8 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
         await session.flush()  # as a query's autoflush: the fresh row must not be overwritten
     params = {"conversation_id": conversation_id, "sender_id": sender_id,
               "client_msg_id": client_msg_id, **(login or {})}
-    rows = await _LOCK_FOR_SEND[login is not None].execute(session, params)
+    reserve = is_postgres(session)
+    rows = await _LOCK_FOR_SEND[login is not None, reserve].execute(session, params)
     if not rows:
         return None
     row, size = rows[0], len(_CONVERSATION_COLUMNS)
@@ -170,7 +186,8 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
         found = await message_by_client_id(session, conversation_id, sender_id, client_msg_id)
         resent_id = found.id if found is not None else None
     return LockedForSend(conversation, resent_id, assignee_status,
-                         bool(row[size + 3]) if login is not None else True)
+                         bool(row[size + 3]) if login is not None else True,
+                         int(row[-1]) if reserve and row[-1] is not None else None)
 
 
 # --- the send path's writes: plain table statements, built once --------------------------------
@@ -207,6 +224,11 @@ async def insert_message_later(session: AsyncSession, values: dict[str, Any],
 
 async def insert_wait(session: AsyncSession, values: dict[str, Any]) -> int:
     return int((await _INSERT_WAIT.execute(session, values))[0][0])
+
+
+async def insert_wait_later(session: AsyncSession, values: dict[str, Any]) -> None:
+    """:func:`insert_wait` of a row whose id is given, with the transaction's next write."""
+    await _INSERT_WAIT.execute_later(session, values)
 
 
 async def update_send_path_columns_later(session: AsyncSession, conversation: Conversation

@@ -549,7 +549,8 @@ async def _store_human(session: AsyncSession, conversation: Conversation, actor:
             session, conversation, actor, kind=kind, client_msg_id=client_msg_id, text=text,
             data=data, product_id=product_id, order_id=order_id, warning=warning,
             image_path=image_path, thumbnail_path=thumbnail_path,
-            assignee_status=assignee_status)
+            assignee_status=assignee_status,
+            reserved_wait_id=locked.reserved_wait_id if locked is not None else None)
     finally:
         locked_here.discard(conversation.id)
     await push.emit(session, _last_posted(session))
@@ -641,10 +642,11 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
                         data: dict[str, Any] | None = None, product_id: int | None = None,
                         order_id: int | None = None, warning: str | None = None,
                         image_path: str | None = None, thumbnail_path: str | None = None,
-                        assignee_status: str | _Unread | None = _UNREAD) -> Message:
+                        assignee_status: str | _Unread | None = _UNREAD,
+                        reserved_wait_id: int | None = None) -> Message:
     """A buyer's or a store member's message, with what it means for waits and assignment.
     ``assignee_status``: the assigned agent's chat status if read with the lock (else it is
-    read here when it matters)."""
+    read here when it matters); ``reserved_wait_id``: see :class:`repository.LockedForSend`."""
     now = clock.now()
     side = side_of(actor)
     reopened = conversation.status == STATUS_RESOLVED
@@ -655,7 +657,8 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
     wait_started = False
     if side == SIDE_BUYER and conversation.open_wait_id is None and kind != KIND_NUDGE:
         # Opened before the message changes the row, so the row is written once.
-        await waits.start(session, conversation, conversation.last_seq + 1, now)
+        await waits.start(session, conversation, conversation.last_seq + 1, now,
+                          reserved_wait_id)
         wait_started = True
         push.touch(session, conversation)
     message = await _append(session, conversation, sender_id=actor.user_id, side=side,

@@ -35,9 +35,11 @@ async def open_wait(session: AsyncSession, conversation: Conversation) -> Wait |
     return await repository.wait_by_id(session, conversation.open_wait_id)
 
 
-async def start(session: AsyncSession, conversation: Conversation, seq: int, now: datetime
-                ) -> Wait:
-    """Open a wait for the buyer message ``seq`` (the caller checked none is open)."""
+async def start(session: AsyncSession, conversation: Conversation, seq: int, now: datetime,
+                reserved_id: int | None = None) -> Wait:
+    """Open a wait for the buyer message ``seq`` (the caller checked none is open).
+    ``reserved_id``: an id already taken from the waits' sequence; the row then goes with the
+    transaction's next write instead of at once."""
     schedule = await hours.load_schedule(session, conversation.store_id)
     clock_started_at = schedule.next_opening(now) or now
     due_at = schedule.add_business_seconds(clock_started_at, on_time_seconds()) \
@@ -51,7 +53,11 @@ async def start(session: AsyncSession, conversation: Conversation, seq: int, now
               "on_time": None, "ended_at": None, "outcome": None}
     # A plain INSERT (the send path's hottest table after messages); the object returned is a
     # record of it, not in the session.
-    wait = Wait(id=await repository.insert_wait(session, values), **values)
+    if reserved_id is not None:
+        await repository.insert_wait_later(session, {"id": reserved_id, **values})
+        wait = Wait(id=reserved_id, **values)
+    else:
+        wait = Wait(id=await repository.insert_wait(session, values), **values)
     conversation.open_wait_id = wait.id
     conversation.wait_started_at = now
     conversation.wait_clock_started_at = clock_started_at
