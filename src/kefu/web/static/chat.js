@@ -632,7 +632,14 @@
 
     updateConversation(conversation) {
       const before = this.peerReadSeq;
+      // Read marks only move forward: a snapshot fetched before a read event arrived must
+      // not take a receipt back to "unread".
+      const reads = { buyer_read_seq: this.conv.buyer_read_seq || 0,
+        store_read_seq: this.conv.store_read_seq || 0 };
       Object.assign(this.conv, conversation);
+      for (const key of Object.keys(reads)) {
+        if ((this.conv[key] || 0) < reads[key]) this.conv[key] = reads[key];
+      }
       if (this.peerReadSeq !== before) this.refreshReceipts();
       if ((this.conv.last_seq || 0) > this.lastSeq) this.catchUpSoon();
     }
