@@ -95,12 +95,12 @@ async def test_a_changed_cache_entry_is_dropped_at_commit_and_announced() -> Non
     assert shared.lookup(changing, ("store", 7)) == "new"
     await changing.close()
     # A read that overlapped the change is too old to share.
-    other = _FakeSession()
+    other = AsyncSession()
     mark = shared.read_mark()
     shared.drop(("store", 7))  # committed elsewhere while the read ran
-    shared.keep(other, ("store", 7), "read before the change", mark)  # type: ignore[arg-type]
+    shared.keep(other, ("store", 7), "read before the change", mark)
     assert shared.get(("store", 7)) is None
-    shared.keep(other, ("store", 7), "fresh", shared.read_mark())  # type: ignore[arg-type]
+    shared.keep(other, ("store", 7), "fresh", shared.read_mark())
     assert shared.get(("store", 7)) == "fresh"
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat import present
 from kefu.chat.models import SIDE_STORE, STATUS_OPEN, Conversation, Message
+from kefu.kit.db import transaction_scoped
 from kefu.kit.events import publish_after_commit
 
 
@@ -68,15 +69,7 @@ def _sent_messages(session: AsyncSession, *, keep: bool
                    ) -> dict[int, list[tuple[dict[str, Any], frozenset[str]]]]:
     """Message events of the session's current transaction, by conversation (a session that
     goes on after a rollback must not attach anything to events that never went out)."""
-    transaction = session.sync_session.get_transaction()
-    found = session.info.get(_MESSAGE_EVENTS_KEY) if keep else \
-        session.info.pop(_MESSAGE_EVENTS_KEY, None)
-    if found is None or found[0] is not transaction:
-        found = (transaction, {})
-        if keep:
-            session.info[_MESSAGE_EVENTS_KEY] = found
-    sent: dict[int, list[tuple[dict[str, Any], frozenset[str]]]] = found[1]
-    return sent
+    return transaction_scoped(session, _MESSAGE_EVENTS_KEY, pop=not keep)
 
 
 def _ride_along(sent: list[tuple[dict[str, Any], frozenset[str]]], channels: set[str]

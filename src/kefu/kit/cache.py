@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.kit.db import after_commit
+from kefu.kit.db import after_commit, transaction_scoped
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,7 @@ class TTLCache(Generic[V]):
     def changed(self, session: AsyncSession, key: Hashable) -> None:
         """The data behind ``key`` changes in this transaction: stop sharing it here, drop it
         everywhere once committed."""
-        sync_session = session.sync_session
-        transaction = sync_session.get_transaction() or sync_session.begin()
-        marks = session.info.get(_CHANGED_KEY)
-        if marks is None or marks[0] is not transaction:
-            marks = session.info[_CHANGED_KEY] = (transaction, {})
-        changed: dict[str, set[Hashable]] = marks[1]
+        changed = transaction_scoped(session, _CHANGED_KEY, begin=True)
         changed.setdefault(self.name, set()).add(key)
         invalidate_after_commit(session, self, key)
 
@@ -98,13 +93,8 @@ class TTLCache(Generic[V]):
 
 
 def _changed_in(session: AsyncSession) -> dict[str, set[Hashable]]:
-    """Keys changed in the session's current transaction, by cache (marks of a transaction
-    that ended are ignored: a session can go on after a commit)."""
-    marks = session.info.get(_CHANGED_KEY)
-    if marks is None or marks[0] is not session.sync_session.get_transaction():
-        return {}
-    changed: dict[str, set[Hashable]] = marks[1]
-    return changed
+    """Keys changed in the session's current transaction, by cache."""
+    return transaction_scoped(session, _CHANGED_KEY)
 
 
 def invalidate_after_commit(session: AsyncSession, cache: TTLCache[Any], key: Hashable) -> None:

@@ -111,6 +111,25 @@ async def _publish(events: list[tuple[str, dict[str, Any]]]) -> None:
         log.exception("publishing events after commit failed")
 
 
+def transaction_scoped(session: AsyncSession, key: str, *, begin: bool = False,
+                       pop: bool = False) -> dict[Any, Any]:
+    """A dict in ``session.info`` that belongs to the session's current transaction: once
+    that transaction has ended (a session may go on after a commit or a rollback), the next
+    call finds a fresh one. ``begin``: start the transaction if none has begun (nothing is
+    sent to the database until a statement needs it); ``pop``: take the dict out."""
+    sync_session = session.sync_session
+    transaction = sync_session.get_transaction()
+    if transaction is None and begin:
+        transaction = sync_session.begin()
+    found = session.info.pop(key, None) if pop else session.info.get(key)
+    if found is None or found[0] is not transaction:
+        found = (transaction, {})
+        if not pop and transaction is not None:
+            session.info[key] = found
+    scoped: dict[Any, Any] = found[1]
+    return scoped
+
+
 def discard_after_commit(session: AsyncSession) -> None:
     session.info.pop("after_commit", None)
 
