@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -140,6 +141,10 @@ def worker(
         sweeper = make_sweeper(db, settings)
         if name:
             sweeper.worker = name
+        logging.getLogger("kefu.worker").info(
+            "deadline worker started", extra={"worker": sweeper.worker,
+                                              "batch_size": sweeper.batch_size,
+                                              "interval_seconds": sweeper.interval})
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, sweeper.stop)
