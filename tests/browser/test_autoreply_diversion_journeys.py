@@ -108,7 +108,7 @@ def test_merchant_contact_refused_seen_by_platform_then_fined_and_demoted(
 
     buyer = _buyer_opens_product_chat(browser, live_server, shop["buyer"], shop["product_id"])
     _send(buyer, "在吗？这条裙子还有L码吗")
-    buyer.locator(".msg.mine .msg-status").first.wait_for()
+    buyer.locator(".msg.mine", has_text="这条裙子还有L码吗").locator(".msg-status.unread").wait_for()
 
     agent = _open_workbench(browser, live_server, shop["agent"])
     agent.select_option("[data-testid=agent-status]", "online")

@@ -187,7 +187,8 @@ def test_nudge_appears_after_thirty_minutes(browser: Any, live_server: LiveServe
                                             shop: dict[str, Any]) -> None:
     buyer = _buyer_opens_product_chat(browser, live_server, shop["buyer2"], shop["product_id"])
     _send(buyer, "请问今天能发货吗？")
-    buyer.locator(".msg.mine .msg-status.unread").wait_for()
+    # (The product card the chat was opened with is the buyer's too, and unread as well.)
+    buyer.locator(".msg.mine", has_text="请问今天能发货吗").locator(".msg-status.unread").wait_for()
     conversation_id = int(buyer.url.rsplit("/", 1)[1])
 
     # An automatic answer is labelled 自动回复 and does not end the wait.

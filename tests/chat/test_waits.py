@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conftest import is_postgres
 from factories import make_buyer, principal
 from kefu.chat import repository, service, waits
 from kefu.chat.hours import DayHours, Schedule, build_schedule
@@ -235,11 +234,11 @@ async def test_exactly_five_working_minutes_is_on_time(session: AsyncSession,
     assert [(w.response_seconds, w.on_time) for w in results] == [(300, True), (301, False)]
 
 
-@pytest.mark.skipif(not is_postgres(), reason="ids reserved from PostgreSQL's sequence")
-async def test_on_postgresql_a_wait_goes_with_its_message_under_a_reserved_id(
+async def test_a_wait_goes_with_its_message_under_a_reserved_id(
         session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The locking statement takes the wait's id from its sequence, so the wait's row is
-    # written with the message (one statement), never on its own.
+    # The locking statement reserves the wait's id (PostgreSQL: from its sequence; SQLite:
+    # the next under its write lock), so the wait's row is written with the message (one
+    # round trip), never on its own.
     shop = await make_shop(session)
     buyer = await make_buyer(session)
     chat = await open_chat(session, buyer, shop.store)

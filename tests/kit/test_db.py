@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -168,16 +170,14 @@ async def test_writes_run_later_go_together_in_order_and_never_outlive_their_tra
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     names = select(_plain_table.c.name).order_by(_plain_table.c.name)
     queued = db_module._DEFERRED_KEY
-    later = is_postgres()  # elsewhere they run at once
     async with plain_db.unit_of_work() as session:
         ids: list[int] = []
         await _PLAIN_INSERT.execute(session, {"name": "first", "at": at, "data": None})
         await _PLAIN_INSERT.execute_later(session, {"name": "a", "at": at, "data": None},
                                           ids.append)
         await _PLAIN_RENAME.execute_later(session, {"old": "first", "new": "b"})
-        assert len(session.info.get(queued, [])) == (2 if later else 0)
-        assert len(ids) == (0 if later else 1)
-        await db_module.write_deferred(session)  # one statement for both
+        assert len(session.info.get(queued, [])) == 2 and ids == []
+        await db_module.write_deferred(session)  # one round trip for both
         assert queued not in session.info and len(ids) == 1 and ids[0] > 0
         # Any other statement, flush or commit writes what waits first, in order.
         await _PLAIN_INSERT.execute_later(session, {"name": "c", "at": at, "data": None})
@@ -245,3 +245,74 @@ async def test_a_finished_unit_of_work_is_freed_without_the_cycle_collector(
         assert freed() is None
     finally:
         gc.enable()
+
+
+class _Trips:
+    """The calls the test makes aiosqlite's thread run (each is one trip there and back)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import aiosqlite
+
+        self.names: list[str] = []
+        original = aiosqlite.Connection._execute
+
+        async def counted(connection: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.names.append(getattr(fn, "__name__", "?"))
+            return await original(connection, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+
+def _locked_out(database: Database) -> bool:
+    """Whether another process's writer would have to wait for this one now."""
+    other = sqlite3.connect(str(database.engine.url.database), timeout=0,
+                            isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return True
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(is_postgres(), reason="aiosqlite's thread")
+async def test_on_sqlite_the_write_lock_is_taken_with_the_first_statement_in_one_trip(
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    trips = _Trips(monkeypatch)
+    async with plain_db.unit_of_work() as session:
+        await _PLAIN_INSERT.execute(session, {"name": "a", "at": at, "data": None})
+        assert _locked_out(plain_db)  # BEGIN IMMEDIATE went with the INSERT
+        await _PLAIN_INSERT.execute_later(session, {"name": "b", "at": at, "data": None})
+        await _PLAIN_RENAME.execute_later(session, {"old": "a", "new": "c"})
+        await db_module.write_deferred(session)
+    # BEGIN + INSERT, both queued writes, COMMIT; no ROLLBACK when the connection goes back.
+    assert trips.names == ["run", "run", "commit"]
+    assert not _locked_out(plain_db)
+    # The transaction's first statement through SQLAlchemy takes the lock as well.
+    trips.names.clear()
+    async with plain_db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(_plain_table)) == 2
+        assert _locked_out(plain_db)
+    assert "_execute_fetchall" in trips.names and trips.names[-1] == "commit"  # BEGIN
+    assert "rollback" not in trips.names
+    # Nothing run at all: nothing was begun, nothing is held.
+    async with plain_db.unit_of_work():
+        assert not _locked_out(plain_db)
+
+
+@pytest.mark.skipif(is_postgres(), reason="the pool's reset on SQLite")
+async def test_on_sqlite_a_connection_given_back_inside_a_transaction_is_rolled_back(
+        plain_db: Database) -> None:
+    async with plain_db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute("BEGIN IMMEDIATE")
+        await raw.driver_connection.execute(
+            "INSERT INTO plain_statement_test (name) VALUES ('left behind')")
+        assert _locked_out(plain_db)
+    assert not _locked_out(plain_db)
+    async with plain_db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(_plain_table)) == 0

@@ -53,7 +53,7 @@ from kefu.chat.models import (
     StoreHours,
     Wait,
 )
-from kefu.kit.db import PlainStatement, is_postgres
+from kefu.kit.db import PlainStatement
 
 # --- conversations --------------------------------------------------------------------------
 
@@ -96,16 +96,16 @@ class LockedForSend:
     assignee_status: str | None
     # The sender's login is still live (when asked to check it).
     signed_in: bool
-    # PostgreSQL: an id taken from the waits' sequence when a buyer's message would open a
-    # wait, so that the wait's INSERT can go with the message's writes (None: insert it and
-    # read its id back).
+    # The id the wait gets when a buyer's message would open one, known before it is
+    # inserted so that its INSERT can go with the message's writes (None: insert it and read
+    # its id back).
     reserved_wait_id: int | None = None
 
 
 _CONVERSATION_COLUMNS = tuple(c.key for c in Conversation.__table__.columns)
 
 
-def _lock_for_send_statement(with_login: bool, reserve_wait_id: bool) -> PlainStatement:
+def _lock_for_send_statement(with_login: bool, reserve_wait_id: str | None) -> PlainStatement:
     table = cast(Table, Conversation.__table__)
     resent = select(Message.id).where(
         Message.conversation_id == table.c.id,
@@ -123,13 +123,18 @@ def _lock_for_send_statement(with_login: bool, reserve_wait_id: bool) -> PlainSt
                           seen_seq]
     if with_login:
         columns.append(accounts.signed_in_user_query().exists())
-    if reserve_wait_id:
+    if reserve_wait_id is not None:
         # Only when the sender is the buyer and no wait is open (CASE evaluates nextval only
-        # then); an id left unused is a gap in the sequence, nothing more.
+        # then); an id left unused is a gap in the sequence, nothing more. SQLite gives a
+        # new row the highest id plus one, and its write lock, held since BEGIN IMMEDIATE,
+        # keeps every other writer out until this transaction has inserted it.
+        next_id: Any = literal_column("nextval(pg_get_serial_sequence('chat_wait', 'id'))",
+                                      BigInteger) if reserve_wait_id == "postgresql" \
+            else select(func.coalesce(func.max(Wait.id), literal_column("0"))
+                   + literal_column("1")).scalar_subquery()
         columns.append(case(
             (and_(table.c.open_wait_id.is_(None), table.c.buyer_id == bindparam("sender_id")),
-             literal_column("nextval(pg_get_serial_sequence('chat_wait', 'id'))",
-                            BigInteger)),
+             next_id),
             else_=null()))
     return PlainStatement(select(*columns).where(table.c.id == bindparam("conversation_id"))
                           .with_for_update(of=table))
@@ -137,8 +142,8 @@ def _lock_for_send_statement(with_login: bool, reserve_wait_id: bool) -> PlainSt
 
 # Built once: the send path runs them for every message, and building, keying and loading
 # through the ORM a statement of this size costs more than running it.
-_LOCK_FOR_SEND = {(login, reserve): _lock_for_send_statement(login, reserve)
-                  for login in (False, True) for reserve in (False, True)}
+_LOCK_FOR_SEND = {(login, dialect): _lock_for_send_statement(login, dialect)
+                  for login in (False, True) for dialect in ("postgresql", "sqlite", None)}
 
 
 def _as_loaded(session: AsyncSession, values: dict[str, Any]) -> Conversation:
@@ -174,8 +179,10 @@ async def lock_for_send(session: AsyncSession, conversation_id: int, sender_id: 
         await session.flush()  # as a query's autoflush: the fresh row must not be overwritten
     params = {"conversation_id": conversation_id, "sender_id": sender_id,
               "client_msg_id": client_msg_id, **(login or {})}
-    reserve = is_postgres(session)
-    rows = await _LOCK_FOR_SEND[login is not None, reserve].execute(session, params)
+    dialect = session.get_bind().dialect.name
+    reserve = dialect in ("postgresql", "sqlite")
+    rows = await _LOCK_FOR_SEND[login is not None, dialect if reserve else None].execute(
+        session, params)
     if not rows:
         return None
     row, size = rows[0], len(_CONVERSATION_COLUMNS)

@@ -135,6 +135,7 @@ def discard_after_commit(session: AsyncSession) -> None:
 
 
 _HOLDS_WRITE_LOCK = "kefu_sqlite_write_lock"
+_BEGIN_PENDING = "kefu_sqlite_begin_pending"
 SQLITE_BUSY_SECONDS = 30
 
 
@@ -173,19 +174,50 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
                 raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(
                     "database is locked")) from error
             record.info[_HOLDS_WRITE_LOCK] = lock
-        driver = conn.connection.driver_connection
-        if hasattr(driver, "execute_fetchall"):
-            # aiosqlite: one trip to its thread (SQLAlchemy's cursor takes three). Errors as
-            # SQLAlchemy's own (it does not wrap what a begin event raises).
+        if record is not None and _is_aiosqlite(conn.connection.driver_connection):
+            # Sent with the transaction's first statement, in the same trip to aiosqlite's
+            # thread (see _begin_before_sqlalchemy_statement and _run_on_sqlite): a trip of
+            # its own cost as much as the statement.
+            record.info[_BEGIN_PENDING] = True
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _begin_before_sqlalchemy_statement(conn: Any, _cursor: Any, _statement: Any,
+                                           _parameters: Any, _context: Any,
+                                           _executemany: Any) -> None:
+        record = conn.connection._connection_record
+        if record is not None and record.info.pop(_BEGIN_PENDING, False):
+            driver = conn.connection.driver_connection
+            # Errors as SQLAlchemy's own (it does not wrap what an event raises).
             try:
                 await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
             except Exception as error:
                 raise _as_dbapi_error(conn.dialect, conn.connection.dbapi_connection,
                                       "BEGIN IMMEDIATE", (), error) from error
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _begin_not_needed(conn: Any) -> None:  # the transaction ends before any statement
+        record = conn.connection._connection_record
+        if record is not None:
+            record.info.pop(_BEGIN_PENDING, None)
+
+    event.listen(engine.sync_engine, "commit", _begin_not_needed)
+    event.listen(engine.sync_engine, "rollback", _begin_not_needed)
+
+    # The pool's usual reset is a ROLLBACK whenever a connection comes back: on aiosqlite a
+    # trip to its thread after every transaction, though after a COMMIT nothing is left to
+    # roll back. (create_engine turns the pool's own reset off for SQLite.)
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def _roll_back_if_needed(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        if not state.asyncio_safe:
+            return  # collected without being closed: no awaiting here; it is thrown away
+        inner = getattr(dbapi_connection, "_connection", dbapi_connection)
+        if getattr(inner, "in_transaction", True):
+            dbapi_connection.rollback()
 
     def _release(record: Any) -> None:
+        if record is not None:
+            record.info.pop(_BEGIN_PENDING, None)
         lock = record.info.pop(_HOLDS_WRITE_LOCK, None) if record is not None else None
         if lock is not None:
             lock.release()
@@ -199,11 +231,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     event.listen(pool, "detach", lambda _dbapi, record: _release(record))
 
 
+def _is_aiosqlite(driver: Any) -> bool:
+    return hasattr(driver, "execute_fetchall")
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # A small pool: opening an aiosqlite connection (a thread and pragmas) costs more
         # than the commit itself.
-        engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10)
+        engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10,
+                                     pool_reset_on_return=None)
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
@@ -339,16 +376,17 @@ class PlainStatement:
     async def execute_later(self, session: AsyncSession, params: dict[str, Any],
                             then: Callable[[Any], None] | None = None) -> None:
         """Run a write with the transaction's next round trip of its own instead of now:
-        on PostgreSQL, the writes waiting when :func:`write_deferred` runs (or any other
-        statement, a flush or the commit comes) go as one statement, a chain of WITH
-        clauses. ``then`` receives the first column of the first row it returns (a new
-        id); it must return at most one row of one column. Inside a savepoint, and on
-        other databases, the write runs at once."""
+        the writes waiting when :func:`write_deferred` runs (or any other statement, a flush
+        or the commit comes) go together, on PostgreSQL as one statement (a chain of WITH
+        clauses), on SQLite as one trip to aiosqlite's thread. ``then`` receives the first
+        column of the first row it returns (a new id); it must return at most one row of one
+        column. Inside a savepoint, before the transaction's first plain statement, and with
+        other drivers, the write runs at once."""
         sync_session = session.sync_session
         cached = session.info.get(_DRIVER_KEY)
         if sync_session.get_nested_transaction() is not None \
-                or session.get_bind().dialect.name != "postgresql" \
-                or cached is None or cached[0][0] is not sync_session.get_transaction():
+                or cached is None or cached[0][0] is not sync_session.get_transaction() \
+                or cached[1][1].driver not in ("asyncpg", "aiosqlite"):
             rows = await self.execute(session, params)
             if then is not None:
                 then(rows[0][0] if rows else None)
@@ -360,7 +398,8 @@ _DRIVER_KEY = "kefu_plain_driver"
 
 
 async def _driver_of(session: AsyncSession) -> AsyncConnection | tuple[Any, ...]:
-    """(connection, dialect, DBAPI adapter, driver connection) of the session's transaction,
+    """(connection, dialect, DBAPI adapter, driver connection, the pooled connection's info)
+    of the session's transaction,
     remembered for the rest of that transaction: asking the session for its connection and
     that for its driver costs two greenlet switches (some 40 µs), as much again as a short
     statement's round trip. Another driver than asyncpg or aiosqlite: the connection only."""
@@ -378,7 +417,7 @@ async def _driver_of(session: AsyncSession) -> AsyncConnection | tuple[Any, ...]
     if dialect.driver not in ("asyncpg", "aiosqlite"):
         return connection
     raw = await connection.get_raw_connection()
-    found = (connection, dialect, raw.dbapi_connection, raw.driver_connection)
+    found = (connection, dialect, raw.dbapi_connection, raw.driver_connection, raw.info)
     # The transaction the connection belongs to (begun just now if there was none).
     session.info[_DRIVER_KEY] = ((sync_session.get_transaction(),
                                   sync_session.get_nested_transaction()), found)
@@ -400,26 +439,61 @@ class _Compiled:
 
 async def _run_on_driver(found: tuple[Any, ...], sql: str, args: tuple[Any, ...]
                          ) -> list[tuple[Any, ...]]:
-    connection, dialect, adapted, driver = found
+    if found[1].driver == "aiosqlite":
+        return (await _run_on_sqlite(found, [(sql, args)]))[0]
+    _connection, _dialect, adapted, driver, _info = found
     try:
-        if dialect.driver == "asyncpg":
-            async with adapted._execute_mutex:
-                if adapted._transaction is None:  # the adapter begins lazily; so do we
-                    await adapted._start_transaction()
-                return [tuple(record) for record in await driver.fetch(sql, *args)]
-        # BEGIN IMMEDIATE was sent when the session's transaction began (see
-        # _configure_sqlite): the driver is inside it. One trip to aiosqlite's thread:
-        # execute, fetch, close.
-        return [tuple(row) for row in await driver.execute_fetchall(sql, args)]
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:  # the adapter begins lazily; so do we
+                await adapted._start_transaction()
+            return [tuple(record) for record in await driver.fetch(sql, *args)]
     except Exception as error:
-        failure = _as_dbapi_error(dialect, adapted, sql, args, error)
-        if failure.connection_invalidated:
-            # As SQLAlchemy does for its own statements: a dead connection must not go
-            # back into the pool for the next request to fail on.
-            invalidate = connection.invalidate(error)
-            if asyncio.iscoroutine(invalidate):
-                await invalidate
-        raise failure from error
+        await _raise_as_dbapi_error(found, sql, args, error)
+        raise  # not reached
+
+
+async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tuple[Any, ...]]]
+                         ) -> list[list[tuple[Any, ...]]]:
+    """The statements' rows, all in one trip to aiosqlite's thread, with the transaction's
+    BEGIN IMMEDIATE first if it has not been sent yet (see _configure_sqlite)."""
+    _connection, _dialect, _adapted, driver, info = found
+    begin = info.pop(_BEGIN_PENDING, False)
+    failed: list[tuple[str, tuple[Any, ...]]] = []
+
+    def run(sqlite: sqlite3.Connection) -> list[list[tuple[Any, ...]]]:
+        if begin:
+            failed.append(("BEGIN IMMEDIATE", ()))
+            sqlite.execute("BEGIN IMMEDIATE")
+            failed.pop()
+        results = []
+        for sql, args in statements:
+            failed.append((sql, args))
+            cursor = sqlite.execute(sql, args)
+            results.append([tuple(row) for row in cursor.fetchall()])
+            cursor.close()
+            failed.pop()
+        return results
+
+    try:
+        results: list[list[tuple[Any, ...]]] = await driver._execute(run, driver._conn)
+        return results
+    except Exception as error:
+        sql, args = failed[-1] if failed else (statements[0] if statements else ("", ()))
+        await _raise_as_dbapi_error(found, sql, args, error)
+        raise  # not reached
+
+
+async def _raise_as_dbapi_error(found: tuple[Any, ...], sql: str, args: tuple[Any, ...],
+                                error: Exception) -> None:
+    connection, dialect, adapted, _driver, _info = found
+    failure = _as_dbapi_error(dialect, adapted, sql, args, error)
+    if failure.connection_invalidated:
+        # As SQLAlchemy does for its own statements: a dead connection must not go back into
+        # the pool for the next request to fail on.
+        invalidate = connection.invalidate(error)
+        if asyncio.iscoroutine(invalidate):
+            await invalidate
+    raise failure from error
 
 
 # --- deferred writes ------------------------------------------------------------------------
@@ -453,6 +527,9 @@ async def _write_deferred(sync_session: Session) -> None:
         raise RuntimeError("deferred writes without their transaction's connection")
     found: tuple[Any, ...] = cached[1]
     dialect = found[1]
+    if dialect.driver == "aiosqlite":
+        await _write_deferred_on_sqlite(found, pending)
+        return
     key = (dialect.name, *((statement, tuple(params), then is not None)
                            for statement, params, then in pending))
     chain = _CHAINS.get(key)
@@ -469,6 +546,18 @@ async def _write_deferred(sync_session: Session) -> None:
             value = next(values)
             processor = compiled.result_processors[0] if compiled.result_processors else None
             assert then is not None
+            then(processor(value) if processor is not None and value is not None else value)
+
+
+async def _write_deferred_on_sqlite(found: tuple[Any, ...], pending: list[_Deferred]) -> None:
+    dialect = found[1]
+    compiled = [statement._compile(dialect, tuple(params)) for statement, params, _ in pending]
+    results = await _run_on_sqlite(found, [(c.sql, c.args(params)) for c, (_, params, _) in
+                                           zip(compiled, pending, strict=True)])
+    for (_statement, _params, then), part, rows in zip(pending, compiled, results, strict=True):
+        if then is not None:
+            value = rows[0][0] if rows else None
+            processor = part.result_processors[0] if part.result_processors else None
             then(processor(value) if processor is not None and value is not None else value)
 
 
