@@ -279,7 +279,7 @@ def _locked_out(database: Database) -> bool:
 
 
 @pytest.mark.skipif(is_postgres(), reason="aiosqlite's thread")
-async def test_on_sqlite_the_write_lock_is_taken_with_the_first_statement_in_one_trip(
+async def test_on_sqlite_plain_statements_take_the_write_lock_without_a_trip_to_the_thread(
         plain_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     trips = _Trips(monkeypatch)
@@ -289,19 +289,58 @@ async def test_on_sqlite_the_write_lock_is_taken_with_the_first_statement_in_one
         await _PLAIN_INSERT.execute_later(session, {"name": "b", "at": at, "data": None})
         await _PLAIN_RENAME.execute_later(session, {"old": "a", "new": "c"})
         await db_module.write_deferred(session)
-    # BEGIN + INSERT, both queued writes, COMMIT; no ROLLBACK when the connection goes back.
-    assert trips.names == ["run", "run", "commit"]
+    # Only the COMMIT goes to aiosqlite's thread; no ROLLBACK when the connection goes back.
+    assert trips.names == ["commit"]
     assert not _locked_out(plain_db)
     # The transaction's first statement through SQLAlchemy takes the lock as well.
     trips.names.clear()
     async with plain_db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(_plain_table)) == 2
         assert _locked_out(plain_db)
-    assert "_execute_fetchall" in trips.names and trips.names[-1] == "commit"  # BEGIN
-    assert "rollback" not in trips.names
+    assert trips.names[-1] == "commit" and "rollback" not in trips.names
     # Nothing run at all: nothing was begun, nothing is held.
     async with plain_db.unit_of_work():
         assert not _locked_out(plain_db)
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's file lock")
+async def test_on_sqlite_a_writer_waits_for_another_process_without_stopping_the_loop(
+        plain_db: Database) -> None:
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    other = sqlite3.connect(str(plain_db.engine.url.database), isolation_level=None,
+                            check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        async def write(name: str) -> None:
+            async with plain_db.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": name, "at": at, "data": None})
+
+        async def write_through_sqlalchemy() -> None:
+            async with plain_db.unit_of_work() as session:
+                await session.execute(insert(_plain_table).values(name="orm"))
+
+        plain = asyncio.create_task(write("plain"))
+        started = time.perf_counter()
+        await asyncio.sleep(0.3)
+        # The loop went on (the sleep took its time, no more), and the writer is waiting.
+        assert time.perf_counter() - started < 0.3 + 0.15
+        assert not plain.done()
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(plain, 5)
+        other.execute("BEGIN IMMEDIATE")
+        orm = asyncio.create_task(write_through_sqlalchemy())
+        started = time.perf_counter()
+        await asyncio.sleep(0.3)
+        assert time.perf_counter() - started < 0.3 + 0.15
+        assert not orm.done()
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(orm, 5)
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+    async with plain_db.unit_of_work() as session:
+        assert sorted(await session.scalars(select(_plain_table.c.name))) == ["orm", "plain"]
 
 
 @pytest.mark.skipif(is_postgres(), reason="the pool's reset on SQLite")

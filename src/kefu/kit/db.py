@@ -137,6 +137,7 @@ def discard_after_commit(session: AsyncSession) -> None:
 _HOLDS_WRITE_LOCK = "kefu_sqlite_write_lock"
 _BEGIN_PENDING = "kefu_sqlite_begin_pending"
 SQLITE_BUSY_SECONDS = 30
+_BUSY_TIMEOUT = f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -150,7 +151,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cursor.execute(_BUSY_TIMEOUT)
         cursor.close()
 
     # SQLite has one writer. Writers of this process queue for it here, in order, instead of
@@ -191,7 +192,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             driver = conn.connection.driver_connection
             # Errors as SQLAlchemy's own (it does not wrap what an event raises).
             try:
-                await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
+                if not _begin_without_waiting(driver._conn):  # see _run_on_sqlite
+                    await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
             except Exception as error:
                 raise _as_dbapi_error(conn.dialect, conn.connection.dbapi_connection,
                                       "BEGIN IMMEDIATE", (), error) from error
@@ -239,8 +241,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     if url.startswith("sqlite"):
         # A small pool: opening an aiosqlite connection (a thread and pragmas) costs more
         # than the commit itself.
+        # The connection is made on aiosqlite's thread but some statements run on the
+        # event loop's (see _run_on_sqlite), never two at once: the session awaits each.
         engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10,
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None,
+                                     connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
@@ -454,33 +459,45 @@ async def _run_on_driver(found: tuple[Any, ...], sql: str, args: tuple[Any, ...]
 
 async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tuple[Any, ...]]]
                          ) -> list[list[tuple[Any, ...]]]:
-    """The statements' rows, all in one trip to aiosqlite's thread, with the transaction's
-    BEGIN IMMEDIATE first if it has not been sent yet (see _configure_sqlite)."""
-    _connection, _dialect, _adapted, driver, info = found
-    begin = info.pop(_BEGIN_PENDING, False)
-    failed: list[tuple[str, tuple[Any, ...]]] = []
+    """The statements' rows, run here on the event loop's thread, with the transaction's
+    BEGIN IMMEDIATE first if it has not been sent yet (see _configure_sqlite).
 
-    def run(sqlite: sqlite3.Connection) -> list[list[tuple[Any, ...]]]:
-        if begin:
-            failed.append(("BEGIN IMMEDIATE", ()))
-            sqlite.execute("BEGIN IMMEDIATE")
-            failed.pop()
+    A trip to aiosqlite's thread and back costs several times what these statements do:
+    short writes and keyed reads inside a transaction, in WAL mode, touch only pages in
+    memory (nothing reaches the disk before the COMMIT, which still goes to the thread, as
+    do the checkpoints that follow it). The BEGIN is tried without waiting; when another
+    process holds the write lock it is sent to the thread, which waits there."""
+    _connection, _dialect, _adapted, driver, info = found
+    sqlite: sqlite3.Connection = driver._conn
+    sql, args = "BEGIN IMMEDIATE", ()
+    try:
+        if info.pop(_BEGIN_PENDING, False) and not _begin_without_waiting(sqlite):
+            await driver._execute(sqlite.execute, "BEGIN IMMEDIATE")
         results = []
         for sql, args in statements:
-            failed.append((sql, args))
             cursor = sqlite.execute(sql, args)
             results.append([tuple(row) for row in cursor.fetchall()])
             cursor.close()
-            failed.pop()
-        return results
-
-    try:
-        results: list[list[tuple[Any, ...]]] = await driver._execute(run, driver._conn)
         return results
     except Exception as error:
-        sql, args = failed[-1] if failed else (statements[0] if statements else ("", ()))
         await _raise_as_dbapi_error(found, sql, args, error)
         raise  # not reached
+
+
+def _begin_without_waiting(sqlite: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE unless another process holds the write lock (then False: nothing
+    has begun). The connection's busy timeout is off meanwhile: its waiting would stop
+    the event loop."""
+    sqlite.execute("PRAGMA busy_timeout=0")
+    try:
+        sqlite.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        sqlite.execute(_BUSY_TIMEOUT)
 
 
 async def _raise_as_dbapi_error(found: tuple[Any, ...], sql: str, args: tuple[Any, ...],
