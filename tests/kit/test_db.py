@@ -309,32 +309,25 @@ async def test_on_sqlite_a_writer_waits_for_another_process_without_stopping_the
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     other = sqlite3.connect(str(plain_db.engine.url.database), isolation_level=None,
                             check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")  # another process is writing
     try:
-        async def write(name: str) -> None:
+        async def plain_statement() -> None:
             async with plain_db.unit_of_work() as session:
-                await _PLAIN_INSERT.execute(session, {"name": name, "at": at, "data": None})
+                await _PLAIN_INSERT.execute(session, {"name": "plain", "at": at, "data": None})
 
-        async def write_through_sqlalchemy() -> None:
+        async def through_sqlalchemy() -> None:
             async with plain_db.unit_of_work() as session:
                 await session.execute(insert(_plain_table).values(name="orm"))
 
-        plain = asyncio.create_task(write("plain"))
-        started = time.perf_counter()
-        await asyncio.sleep(0.3)
-        # The loop went on (the sleep took its time, no more), and the writer is waiting.
-        assert time.perf_counter() - started < 0.3 + 0.15
-        assert not plain.done()
-        other.execute("ROLLBACK")
-        await asyncio.wait_for(plain, 5)
-        other.execute("BEGIN IMMEDIATE")
-        orm = asyncio.create_task(write_through_sqlalchemy())
-        started = time.perf_counter()
-        await asyncio.sleep(0.3)
-        assert time.perf_counter() - started < 0.3 + 0.15
-        assert not orm.done()
-        other.execute("ROLLBACK")
-        await asyncio.wait_for(orm, 5)
+        for write in (plain_statement, through_sqlalchemy):
+            other.execute("BEGIN IMMEDIATE")  # another process is writing
+            writer = asyncio.create_task(write())
+            started = time.perf_counter()
+            await asyncio.sleep(0.3)
+            # The loop went on (the sleep took its time, no more), and the writer waits.
+            assert time.perf_counter() - started < 0.3 + 0.15
+            assert not writer.done()
+            other.execute("ROLLBACK")
+            await asyncio.wait_for(writer, 5)
     finally:
         if other.in_transaction:
             other.execute("ROLLBACK")
