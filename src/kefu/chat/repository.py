@@ -53,7 +53,7 @@ from kefu.chat.models import (
     StoreHours,
     Wait,
 )
-from kefu.kit.db import PlainStatement
+from kefu.kit.db import PlainStatement, record_of
 
 # --- conversations --------------------------------------------------------------------------
 
@@ -154,8 +154,8 @@ def _as_loaded(session: AsyncSession, values: dict[str, Any]) -> Conversation:
         for name, value in values.items():
             set_committed_value(existing, name, value)
         return existing
-    conversation = Conversation(**values)
-    make_transient_to_detached(conversation)  # as if loaded: no pending changes
+    conversation = record_of(Conversation, values)
+    make_transient_to_detached(conversation)  # with its identity, as if loaded
     session.add(conversation)
     return conversation
 

@@ -67,7 +67,7 @@ from kefu.chat.schemas import (
     VerifyOut,
 )
 from kefu.kit import audit, clock
-from kefu.kit.db import is_postgres, write_deferred
+from kefu.kit.db import is_postgres, record_of, write_deferred
 from kefu.kit.errors import (
     Conflict,
     DomainError,
@@ -590,7 +590,7 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
               "warning": warning, "created_at": now}
     # Not added to the session: a plain record of what was stored, for the events. It is
     # written with the conversation's row (_write_conversation), which also gives its id.
-    message = Message(**values)
+    message = record_of(Message, values)
 
     def stored_as(message_id: int) -> None:
         message.id = message_id

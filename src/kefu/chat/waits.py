@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.chat import hours, repository
 from kefu.chat.models import Conversation, Wait
-from kefu.kit.db import PlainStatement, UTCDateTime
+from kefu.kit.db import PlainStatement, UTCDateTime, record_of
 from kefu.settings import get_settings
 
 OUTCOME_ANSWERED = "answered"
@@ -55,9 +55,9 @@ async def start(session: AsyncSession, conversation: Conversation, seq: int, now
     # record of it, not in the session.
     if reserved_id is not None:
         await repository.insert_wait_later(session, {"id": reserved_id, **values})
-        wait = Wait(id=reserved_id, **values)
+        wait = record_of(Wait, {"id": reserved_id, **values})
     else:
-        wait = Wait(id=await repository.insert_wait(session, values), **values)
+        wait = record_of(Wait, {"id": await repository.insert_wait(session, values), **values})
     conversation.open_wait_id = wait.id
     conversation.wait_started_at = now
     conversation.wait_clock_started_at = clock_started_at

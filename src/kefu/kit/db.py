@@ -16,9 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -76,6 +77,19 @@ class Base(DeclarativeBase):
 
 
 AfterCommit = Callable[[], Awaitable[None]]
+
+
+_Mapped = TypeVar("_Mapped", bound="Base")
+
+
+def record_of(cls: type[_Mapped], values: dict[str, Any]) -> _Mapped:
+    """An instance of a mapped class holding ``values`` as plain state, as a query loads
+    one: nothing pending, no history. Built without the constructor, which fires an
+    attribute event for every column (some 30 µs for a conversation's row, on the send
+    path of every chat message)."""
+    instance = sa_inspect(cls).class_manager.new_instance()
+    instance.__dict__.update(values)
+    return cast(_Mapped, instance)
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
