@@ -190,9 +190,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
                     "database is locked")) from error
             record.info[_HOLDS_WRITE_LOCK] = lock
         if record is not None and _is_aiosqlite(conn.connection.driver_connection):
-            # Sent with the transaction's first statement, in the same trip to aiosqlite's
-            # thread (see _begin_before_sqlalchemy_statement and _run_on_sqlite): a trip of
-            # its own cost as much as the statement.
+            # Sent just before the transaction's first statement, from the event loop's
+            # thread (see _begin_before_sqlalchemy_statement and _run_on_sqlite): a trip to
+            # aiosqlite's thread of its own cost several times what BEGIN does.
             record.info[_BEGIN_PENDING] = True
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -397,7 +397,7 @@ class PlainStatement:
         """Run a write with the transaction's next round trip of its own instead of now:
         the writes waiting when :func:`write_deferred` runs (or any other statement, a flush
         or the commit comes) go together, on PostgreSQL as one statement (a chain of WITH
-        clauses), on SQLite as one trip to aiosqlite's thread. ``then`` receives the first
+        clauses), on SQLite one after another at once. ``then`` receives the first
         column of the first row it returns (a new id); it must return at most one row of one
         column. Inside a savepoint, before the transaction's first plain statement, and with
         other drivers, the write runs at once."""
