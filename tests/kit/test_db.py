@@ -8,7 +8,8 @@ import gc
 import sqlite3
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -303,35 +304,46 @@ async def test_on_sqlite_plain_statements_take_the_write_lock_without_a_trip_to_
         assert not _locked_out(plain_db)
 
 
-@pytest.mark.skipif(is_postgres(), reason="SQLite's file lock")
-async def test_on_sqlite_a_writer_waits_for_another_process_without_stopping_the_loop(
-        plain_db: Database) -> None:
-    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
-    other = sqlite3.connect(str(plain_db.engine.url.database), isolation_level=None,
+@contextmanager
+def _another_process(database: Database) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to the database file, as another process would have."""
+    other = sqlite3.connect(str(database.engine.url.database), isolation_level=None,
                             check_same_thread=False)
     try:
-        async def plain_statement() -> None:
-            async with plain_db.unit_of_work() as session:
-                await _PLAIN_INSERT.execute(session, {"name": "plain", "at": at, "data": None})
-
-        async def through_sqlalchemy() -> None:
-            async with plain_db.unit_of_work() as session:
-                await session.execute(insert(_plain_table).values(name="orm"))
-
-        for write in (plain_statement, through_sqlalchemy):
-            other.execute("BEGIN IMMEDIATE")  # another process is writing
-            writer = asyncio.create_task(write())
-            started = time.perf_counter()
-            await asyncio.sleep(0.3)
-            # The loop went on (the sleep took its time, no more), and the writer waits.
-            assert time.perf_counter() - started < 0.3 + 0.15
-            assert not writer.done()
-            other.execute("ROLLBACK")
-            await asyncio.wait_for(writer, 5)
+        yield other
     finally:
         if other.in_transaction:
             other.execute("ROLLBACK")
         other.close()
+
+
+async def _waiting_without_stopping_the_loop(writers: list[asyncio.Task[None]]) -> None:
+    started = time.perf_counter()
+    await asyncio.sleep(0.3)
+    # The loop went on (the sleep took its time, no more), and the writers wait.
+    assert time.perf_counter() - started < 0.3 + 0.15
+    assert not any(writer.done() for writer in writers)
+
+
+async def _insert_plain(database: Database, name: str) -> None:
+    async with database.unit_of_work() as session:
+        await _PLAIN_INSERT.execute(session, {"name": name, "at": None, "data": None})
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's file lock")
+async def test_on_sqlite_a_writer_waits_for_another_process_without_stopping_the_loop(
+        plain_db: Database) -> None:
+    async def through_sqlalchemy() -> None:
+        async with plain_db.unit_of_work() as session:
+            await session.execute(insert(_plain_table).values(name="orm"))
+
+    with _another_process(plain_db) as other:
+        for write in (lambda: _insert_plain(plain_db, "plain"), through_sqlalchemy):
+            other.execute("BEGIN IMMEDIATE")  # another process is writing
+            writer = asyncio.create_task(write())
+            await _waiting_without_stopping_the_loop([writer])
+            other.execute("ROLLBACK")
+            await asyncio.wait_for(writer, 5)
     async with plain_db.unit_of_work() as session:
         assert sorted(await session.scalars(select(_plain_table.c.name))) == ["orm", "plain"]
 
@@ -348,3 +360,38 @@ async def test_on_sqlite_a_connection_given_back_inside_a_transaction_is_rolled_
     assert not _locked_out(plain_db)
     async with plain_db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(_plain_table)) == 0
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's file lock")
+async def test_on_sqlite_a_writer_cancelled_while_waiting_leaves_no_connection_that_blocks(
+        plain_db: Database) -> None:
+    with _another_process(plain_db) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process is writing
+        cancelled = asyncio.create_task(_insert_plain(plain_db, "cancelled"))
+        await asyncio.sleep(0.2)
+        cancelled.cancel()  # its connection's thread still waits in BEGIN IMMEDIATE
+        # More writers than the pool keeps idle, so that one would get that connection if it
+        # were handed out: none blocks the loop while they all wait.
+        later = [asyncio.create_task(_insert_plain(plain_db, f"later {n}")) for n in range(8)]
+        await _waiting_without_stopping_the_loop(later)
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(asyncio.gather(*later), 20)
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(cancelled, 20)
+    async with plain_db.unit_of_work() as session:
+        assert sorted(await session.scalars(select(_plain_table.c.name))) == [
+            f"later {n}" for n in range(8)]
+
+
+@pytest.mark.skipif(is_postgres(), reason="aiosqlite's thread")
+async def test_on_sqlite_a_connection_whose_thread_still_waits_is_never_handed_out(
+        plain_db: Database) -> None:
+    async with plain_db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        busy = raw.driver_connection
+        raw.info[db_module._THREAD_WAITING] = True  # as a cancelled _begin_on_thread leaves it
+    handed_out = []
+    for _ in range(8):
+        async with plain_db.engine.connect() as connection:
+            handed_out.append((await connection.get_raw_connection()).driver_connection)
+    assert busy not in handed_out

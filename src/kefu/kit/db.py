@@ -150,6 +150,7 @@ def discard_after_commit(session: AsyncSession) -> None:
 
 _HOLDS_WRITE_LOCK = "kefu_sqlite_write_lock"
 _BEGIN_PENDING = "kefu_sqlite_begin_pending"
+_THREAD_WAITING = "kefu_sqlite_thread_waiting"
 SQLITE_BUSY_SECONDS = 30
 _BUSY_TIMEOUT = f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}"
 
@@ -207,7 +208,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             # Errors as SQLAlchemy's own (it does not wrap what an event raises).
             try:
                 if not _begin_without_waiting(driver._conn):  # see _run_on_sqlite
-                    await_only(driver.execute_fetchall("BEGIN IMMEDIATE"))
+                    await_only(_begin_on_thread(driver, record.info))
             except Exception as error:
                 raise _as_dbapi_error(conn.dialect, conn.connection.dbapi_connection,
                                       "BEGIN IMMEDIATE", (), error) from error
@@ -230,6 +231,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         inner = getattr(dbapi_connection, "_connection", dbapi_connection)
         if getattr(inner, "in_transaction", True):
             dbapi_connection.rollback()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _not_while_its_thread_waits(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get(_THREAD_WAITING):
+            # The pool throws it away and hands out another (see _begin_on_thread).
+            raise DisconnectionError("the connection's thread is still waiting to BEGIN")
 
     def _release(record: Any) -> None:
         if record is not None:
@@ -486,7 +493,7 @@ async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tup
     sql, args = "BEGIN IMMEDIATE", ()
     try:
         if info.pop(_BEGIN_PENDING, False) and not _begin_without_waiting(sqlite):
-            await driver._execute(sqlite.execute, "BEGIN IMMEDIATE")
+            await _begin_on_thread(driver, info)
         results = []
         for sql, args in statements:
             cursor = sqlite.execute(sql, args)
@@ -512,6 +519,17 @@ def _begin_without_waiting(sqlite: sqlite3.Connection) -> bool:
         return False
     finally:
         sqlite.execute(_BUSY_TIMEOUT)
+
+
+async def _begin_on_thread(driver: Any, info: dict[Any, Any]) -> None:
+    """BEGIN IMMEDIATE on aiosqlite's thread, which waits there for another process's write
+    lock. Should this task be cancelled meanwhile, the thread goes on waiting; the rollback
+    that follows queues behind it, but should the connection reach the pool before the thread
+    is done, the pool must not hand it out again: a statement run on it from the event loop's
+    thread would wait for the thread's, and stop the loop."""
+    info[_THREAD_WAITING] = True
+    await driver.execute_fetchall("BEGIN IMMEDIATE")
+    del info[_THREAD_WAITING]
 
 
 async def _raise_as_dbapi_error(found: tuple[Any, ...], sql: str, args: tuple[Any, ...],
