@@ -395,3 +395,54 @@ async def test_on_sqlite_a_connection_whose_thread_still_waits_is_never_handed_o
         async with plain_db.engine.connect() as connection:
             handed_out.append((await connection.get_raw_connection()).driver_connection)
     assert busy not in handed_out
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's file lock")
+async def test_on_sqlite_a_session_going_on_after_a_cancelled_wait_does_not_stop_the_loop(
+        plain_db: Database) -> None:
+    with _another_process(plain_db) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process is writing
+        async with plain_db.sessionmaker() as session:
+            first = asyncio.create_task(_PLAIN_INSERT.execute(
+                session, {"name": "first", "at": None, "data": None}))
+            await asyncio.sleep(0.2)
+            first.cancel()  # BEGIN IMMEDIATE still waits on the connection's thread
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            again = asyncio.create_task(_PLAIN_INSERT.execute(
+                session, {"name": "again", "at": None, "data": None}))
+            await _waiting_without_stopping_the_loop([again])
+            other.execute("ROLLBACK")
+            await asyncio.wait_for(again, 10)
+            await session.commit()
+    async with plain_db.unit_of_work() as session:
+        assert list(await session.scalars(select(_plain_table.c.name))) == ["again"]
+
+
+@pytest.mark.skipif(is_postgres(), reason="aiosqlite's thread")
+async def test_on_sqlite_a_task_cancelled_inside_a_statement_ends_cancelled(
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aiosqlite.cursor
+
+    execute = aiosqlite.cursor.Cursor.execute
+
+    async def slow_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await execute(cursor, *args, **kwargs)
+
+    async def write_then_read() -> None:
+        async with plain_db.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "undone", "at": None, "data": None})
+            monkeypatch.setattr(aiosqlite.cursor.Cursor, "execute", slow_execute)
+            await session.execute(select(_plain_table))
+
+    task = asyncio.create_task(write_then_read())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    # Cancelled, as it was: the rollback that follows must not fail on the connection
+    # SQLAlchemy threw away.
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.setattr(aiosqlite.cursor.Cursor, "execute", execute)
+    async with plain_db.unit_of_work() as session:
+        assert list(await session.scalars(select(_plain_table.c.name))) == []

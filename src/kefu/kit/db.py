@@ -214,6 +214,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
                                       "BEGIN IMMEDIATE", (), error) from error
 
     def _begin_not_needed(conn: Any) -> None:  # the transaction ends before any statement
+        if conn.invalidated:
+            return  # its connection is gone (and _release dropped the flag with it)
         record = conn.connection._connection_record
         if record is not None:
             record.info.pop(_BEGIN_PENDING, None)
@@ -407,7 +409,8 @@ class PlainStatement:
         clauses), on SQLite one after another at once. ``then`` receives the first
         column of the first row it returns (a new id); it must return at most one row of one
         column. Inside a savepoint, before the transaction's first plain statement, and with
-        other drivers, the write runs at once."""
+        other drivers, the write runs at once. When one of them fails, the transaction must be
+        rolled back (on SQLite the ones before it are written)."""
         sync_session = session.sync_session
         cached = session.info.get(_DRIVER_KEY)
         if sync_session.get_nested_transaction() is not None \
@@ -490,18 +493,28 @@ async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tup
     process holds the write lock it is sent to the thread, which waits there."""
     _connection, _dialect, _adapted, driver, info = found
     sqlite: sqlite3.Connection = driver._conn
-    sql, args = "BEGIN IMMEDIATE", ()
-    try:
-        if info.pop(_BEGIN_PENDING, False) and not _begin_without_waiting(sqlite):
-            await _begin_on_thread(driver, info)
+    current = ("BEGIN IMMEDIATE", ())
+
+    def run_all() -> list[list[tuple[Any, ...]]]:
+        nonlocal current
         results = []
-        for sql, args in statements:
-            cursor = sqlite.execute(sql, args)
+        for current in statements:
+            cursor = sqlite.execute(*current)
             results.append([tuple(row) for row in cursor.fetchall()])
             cursor.close()
         return results
+
+    try:
+        if info.pop(_BEGIN_PENDING, False) and not _begin_without_waiting(sqlite):
+            await _begin_on_thread(driver, info)
+        if info.get(_THREAD_WAITING):
+            # A BEGIN whose task was cancelled still waits on the thread (and this session
+            # went on after catching that): wait behind it there, not here.
+            found_rows: list[list[tuple[Any, ...]]] = await driver._execute(run_all)
+            return found_rows
+        return run_all()
     except Exception as error:
-        await _raise_as_dbapi_error(found, sql, args, error)
+        await _raise_as_dbapi_error(found, *current, error)
         raise  # not reached
 
 
@@ -514,7 +527,7 @@ def _begin_without_waiting(sqlite: sqlite3.Connection) -> bool:
         sqlite.execute("BEGIN IMMEDIATE")
         return True
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any of the BUSY family
             raise
         return False
     finally:
