@@ -176,7 +176,7 @@ async def fresh_database(kind: str) -> str:
 async def raw_commit_rate(url: str, seconds: float, *, as_configured: bool) -> float:
     """One message-sized row per transaction, committed one after another, on one pooled
     connection (the database's own ceiling) or through the kit's engine as the server uses
-    it (on SQLite that opens a connection per transaction: the kit's engine has no pool)."""
+    it (its pool, and on SQLite its BEGIN IMMEDIATE and write-lock queue)."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import AsyncAdaptedQueuePool

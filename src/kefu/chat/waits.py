@@ -38,8 +38,8 @@ async def open_wait(session: AsyncSession, conversation: Conversation) -> Wait |
 async def start(session: AsyncSession, conversation: Conversation, seq: int, now: datetime,
                 reserved_id: int | None = None) -> Wait:
     """Open a wait for the buyer message ``seq`` (the caller checked none is open).
-    ``reserved_id``: an id already taken from the waits' sequence; the row then goes with the
-    transaction's next write instead of at once."""
+    ``reserved_id``: the id reserved for it (:class:`repository.LockedForSend`); the row then
+    goes with the transaction's next write instead of at once."""
     schedule = await hours.load_schedule(session, conversation.store_id)
     clock_started_at = schedule.next_opening(now) or now
     due_at = schedule.add_business_seconds(clock_started_at, on_time_seconds()) \

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import inspect as sa_inspect
@@ -190,7 +190,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
                 raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(
                     "database is locked")) from error
             record.info[_HOLDS_WRITE_LOCK] = lock
-        if record is not None and _is_aiosqlite(conn.connection.driver_connection):
+        if record is not None and conn.dialect.driver == "aiosqlite":
             # Sent just before the transaction's first statement, from the event loop's
             # thread (see _begin_before_sqlalchemy_statement and _run_on_sqlite): a trip to
             # aiosqlite's thread of its own cost several times what BEGIN does.
@@ -207,8 +207,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             driver = conn.connection.driver_connection
             # Errors as SQLAlchemy's own (it does not wrap what an event raises).
             try:
-                if not _begin_without_waiting(driver._conn):  # see _run_on_sqlite
-                    await_only(_begin_on_thread(driver, record.info))
+                await_only(_begin(driver, record.info))
             except Exception as error:
                 raise _as_dbapi_error(conn.dialect, conn.connection.dbapi_connection,
                                       "BEGIN IMMEDIATE", (), error) from error
@@ -254,10 +253,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     event.listen(pool, "close", lambda _dbapi, record: _release(record))
     # A connection never given back (its session collected unclosed) leaves through detach.
     event.listen(pool, "detach", lambda _dbapi, record: _release(record))
-
-
-def _is_aiosqlite(driver: Any) -> bool:
-    return hasattr(driver, "execute_fetchall")
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
@@ -460,6 +455,11 @@ class _Compiled:
     bind_processors: dict[str, Any]
     result_processors: list[Any]
 
+    def first_value(self, value: Any) -> Any:
+        """The first column's value as the statement's type gives it back (a new id)."""
+        processor = self.result_processors[0] if self.result_processors else None
+        return processor(value) if processor is not None and value is not None else value
+
     def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
         processors = self.bind_processors
         return tuple(processors[name](params[name]) if name in processors else params[name]
@@ -478,7 +478,6 @@ async def _run_on_driver(found: tuple[Any, ...], sql: str, args: tuple[Any, ...]
             return [tuple(record) for record in await driver.fetch(sql, *args)]
     except Exception as error:
         await _raise_as_dbapi_error(found, sql, args, error)
-        raise  # not reached
 
 
 async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tuple[Any, ...]]]
@@ -505,8 +504,8 @@ async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tup
         return results
 
     try:
-        if info.pop(_BEGIN_PENDING, False) and not _begin_without_waiting(sqlite):
-            await _begin_on_thread(driver, info)
+        if info.pop(_BEGIN_PENDING, False):
+            await _begin(driver, info)
         if info.get(_THREAD_WAITING):
             # A BEGIN whose task was cancelled still waits on the thread (and this session
             # went on after catching that): wait behind it there, not here.
@@ -515,7 +514,13 @@ async def _run_on_sqlite(found: tuple[Any, ...], statements: list[tuple[str, tup
         return run_all()
     except Exception as error:
         await _raise_as_dbapi_error(found, *current, error)
-        raise  # not reached
+
+
+async def _begin(driver: Any, info: dict[Any, Any]) -> None:
+    """The transaction's BEGIN IMMEDIATE: here when the write lock is free, else on
+    aiosqlite's thread, which waits there for another process to let go of it."""
+    if not _begin_without_waiting(driver._conn):
+        await _begin_on_thread(driver, info)
 
 
 def _begin_without_waiting(sqlite: sqlite3.Connection) -> bool:
@@ -546,7 +551,7 @@ async def _begin_on_thread(driver: Any, info: dict[Any, Any]) -> None:
 
 
 async def _raise_as_dbapi_error(found: tuple[Any, ...], sql: str, args: tuple[Any, ...],
-                                error: Exception) -> None:
+                                error: Exception) -> NoReturn:
     connection, dialect, adapted, _driver, _info = found
     failure = _as_dbapi_error(dialect, adapted, sql, args, error)
     if failure.connection_invalidated:
@@ -562,11 +567,11 @@ async def _raise_as_dbapi_error(found: tuple[Any, ...], sql: str, args: tuple[An
 
 _DEFERRED_KEY = "kefu_deferred_writes"
 _Deferred = tuple["PlainStatement", dict[str, Any], Callable[[Any], None] | None]
-_CHAINS: dict[tuple[Any, ...], tuple[str, list[tuple[_Compiled, bool]]]] = {}
+_CHAINS: dict[tuple[Any, ...], tuple[str, list[_Compiled]]] = {}
 
 
 async def write_deferred(session: AsyncSession) -> None:
-    """Send the writes :meth:`PlainStatement.execute_later` queued, as one statement."""
+    """Send the writes :meth:`PlainStatement.execute_later` queued, all together."""
     if session.info.get(_DEFERRED_KEY):
         await _write_deferred(session.sync_session)
 
@@ -599,16 +604,13 @@ async def _write_deferred(sync_session: Session) -> None:
         chain = _CHAINS[key] = _chain(dialect, pending)
     sql, parts = chain
     args: list[Any] = []
-    for (_statement, params, _then), (compiled, _returns) in zip(pending, parts, strict=True):
+    for (_statement, params, _then), compiled in zip(pending, parts, strict=True):
         args.extend(compiled.args(params))
     rows = await _run_on_driver(found, sql, tuple(args))
     values = iter(rows[0] if rows else ())
-    for (_statement, _params, then), (compiled, returns) in zip(pending, parts, strict=True):
-        if returns:
-            value = next(values)
-            processor = compiled.result_processors[0] if compiled.result_processors else None
-            assert then is not None
-            then(processor(value) if processor is not None and value is not None else value)
+    for (_statement, _params, then), compiled in zip(pending, parts, strict=True):
+        if then is not None:
+            then(compiled.first_value(next(values)))
 
 
 async def _write_deferred_on_sqlite(found: tuple[Any, ...], pending: list[_Deferred]) -> None:
@@ -618,12 +620,10 @@ async def _write_deferred_on_sqlite(found: tuple[Any, ...], pending: list[_Defer
                                            zip(compiled, pending, strict=True)])
     for (_statement, _params, then), part, rows in zip(pending, compiled, results, strict=True):
         if then is not None:
-            value = rows[0][0] if rows else None
-            processor = part.result_processors[0] if part.result_processors else None
-            then(processor(value) if processor is not None and value is not None else value)
+            then(part.first_value(rows[0][0] if rows else None))
 
 
-def _chain(dialect: Dialect, pending: list[_Deferred]) -> tuple[str, list[tuple[_Compiled, bool]]]:
+def _chain(dialect: Dialect, pending: list[_Deferred]) -> tuple[str, list[_Compiled]]:
     """``WITH w0 AS (…), w1 AS (…) SELECT (SELECT * FROM w0), …``: PostgreSQL runs every
     data-modifying WITH clause exactly once, whether the final SELECT reads it or not."""
     clauses, returned, parts, offset = [], [], [], 0
@@ -633,7 +633,7 @@ def _chain(dialect: Dialect, pending: list[_Deferred]) -> tuple[str, list[tuple[
         clauses.append(f"w{n} AS ({sql})")
         if then is not None:
             returned.append(f"(SELECT * FROM w{n})")
-        parts.append((compiled, then is not None))
+        parts.append(compiled)
         offset += len(compiled.positions)
     return f"WITH {', '.join(clauses)} SELECT {', '.join(returned) or '1'}", parts
 
