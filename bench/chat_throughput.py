@@ -50,8 +50,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -217,7 +219,10 @@ class Seeded:
     buyers: list[tuple[str, int, int]]
 
 
-async def seed(url: str, stores: int, buyers_per_store: int) -> Seeded:
+async def seed(url: str, stores: int, buyers_per_store: int, store_hours: str) -> Seeded:
+    """``store_hours``: "open" (every day 00:00–24:00) or "closed" (yesterday, today and
+    tomorrow are closed days): which one decides whether each wait brings an off-hours
+    notice, so the figures must not depend on the time of day the benchmark runs at."""
     from kefu.accounts import service as accounts
     from kefu.accounts.roles import Role
     from kefu.chat import service as chat
@@ -234,10 +239,12 @@ async def seed(url: str, stores: int, buyers_per_store: int) -> Seeded:
     try:
         async with db.unit_of_work() as session:
             for s in range(stores):
-                store, _owner = await marketplace.open_store(
+                store, owner = await marketplace.open_store(
                     session, slug=f"bench-{s}", name=f"压测店铺{s}",
                     owner_username=f"bench_owner{s}", owner_display_name=f"店主{s}",
                     owner_password="bench-password-1")
+                await chat.set_store_hours(session, accounts.principal_of(owner),
+                                           *hours_of(store_hours))
                 agent = await accounts.create_user(
                     session, username=f"bench_agent{s}", display_name=f"客服{s}",
                     password="bench-password-1", role=Role.MERCHANT_AGENT, store_id=store.id)
@@ -256,6 +263,19 @@ async def seed(url: str, stores: int, buyers_per_store: int) -> Seeded:
     finally:
         await db.dispose()
     return Seeded(agent_tokens, buyers)
+
+
+def hours_of(store_hours: str) -> tuple[list[Any], list[Any]]:
+    """The weekly hours and holidays of the ``--hours`` scenario."""
+    from kefu.chat.schemas import DayHoursIO, HolidayIO
+    from kefu.settings import get_settings
+
+    weekly = [DayHoursIO(weekday=d, opens="00:00", closes="24:00") for d in range(7)]
+    if store_hours == "open":
+        return weekly, []
+    today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return weekly, [HolidayIO(date=today + timedelta(days=d), closed=True, note="bench")
+                    for d in (-1, 0, 1)]
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -680,7 +700,7 @@ async def bench_one(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]
 
     url = await fresh_database(kind)
     await asyncio.to_thread(migrate.upgrade, url)  # Alembic runs its own event loop
-    seeded = await seed(url, args.stores, args.buyers_per_store)
+    seeded = await seed(url, args.stores, args.buyers_per_store, args.hours)
     server = Server(url, args.workers, args.redis_url)
     results: list[dict[str, Any]] = []
     try:
@@ -688,7 +708,7 @@ async def bench_one(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]
             raw = await raw_commit_rate(url, args.raw_seconds, as_configured=False)
             raw_kit = await raw_commit_rate(url, args.raw_seconds, as_configured=True) \
                 if kind == "sqlite" else raw
-            result: dict[str, Any] = {"database": kind, "run": run,
+            result: dict[str, Any] = {"database": kind, "run": run, "hours": args.hours,
                                       "raw_commits_per_second": raw,
                                       "raw_commits_per_second_kit_engine": raw_kit}
             result.update(await throughput(server, seeded, url, args.seconds, args.rate,
@@ -815,6 +835,10 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=20, help="one agent each")
     parser.add_argument("--buyers-per-store", type=int, default=10)
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets (0: skip)")
+    parser.add_argument("--hours", choices=["open", "closed"], default="open",
+                        help="stores open around the clock (agents answer, auto-replies "
+                             "only where a keyword matches) or closed for the day (each "
+                             "buyer's wait also brings an off-hours notice)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes; more than one use Redis (--redis-url)")
     parser.add_argument("--redis-url", default=REDIS_URL, help="for --workers above 1")
