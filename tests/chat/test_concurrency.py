@@ -66,3 +66,41 @@ async def test_concurrent_conversations_never_exceed_capacity(committed_db: Data
             .where(Conversation.store_id == store_id)
             .group_by(Conversation.assigned_agent_id))).all())
     assert loads == {agents[0].id: 3, agents[1].id: 3, None: 4}
+
+
+async def test_unread_counts_stay_exact_while_read_receipts_race_new_messages(
+        committed_db: Database) -> None:
+    """Read marks move in one statement from the row's current values: receipts from two
+    tabs, racing the buyer's messages and the store's replies, leave each side's unread
+    count equal to a recount of the log."""
+    async with committed_db.unit_of_work() as session:
+        store, _owner = await make_store(session)
+        agent = await make_agent(session, store)
+        buyer = await make_buyer(session)
+        await service.set_agent_status(session, principal(agent), "online")
+        chat = await service.open_conversation(session, principal(buyer), store.id)
+    people = {"buyer": principal(buyer), "agent": principal(agent)}
+
+    async def send(who: str, key: str) -> None:
+        async with committed_db.unit_of_work() as session:
+            await service.send_message(session, people[who], chat.id, client_msg_id=key,
+                                       text=f"消息 {key}")
+
+    async def read(who: str, seq: int) -> None:
+        async with committed_db.unit_of_work() as session:
+            await service.mark_read(session, people[who], chat.id, seq)
+
+    jobs = [send("buyer", f"b{n}") for n in range(20)]
+    jobs += [send("agent", f"a{n}") for n in range(4)]
+    jobs += [read(who, seq) for seq in (3, 7, 12, 18, 40) for who in ("buyer", "agent")
+             for _tab in range(2)]
+    await asyncio.gather(*jobs)
+    async with committed_db.unit_of_work() as session:
+        conversation = await session.get(Conversation, chat.id)
+        assert conversation is not None
+        log = (await session.execute(select(Message.seq, Message.sender_side).where(
+            Message.conversation_id == chat.id))).all()
+    assert conversation.store_unread == sum(
+        1 for seq, side in log if side == "buyer" and seq > conversation.store_read_seq)
+    assert conversation.buyer_unread == sum(
+        1 for seq, side in log if side != "buyer" and seq > conversation.buyer_read_seq)

@@ -1,10 +1,12 @@
 """A stateful property test of a conversation and its waits, on the real service and database.
 
-Random interleavings of buyer messages, automatic answers, human replies, nudges, resolving
-and clock moves (across closing and opening times). Invariants: seqs are gapless; at most
-one wait is open, exactly when the model says; automatic answers never end a wait; a wait is
-on time exactly when the human reply came within 5 working minutes of its clock start,
-checked against a minute-by-minute count of the 09:00–22:00 schedule.
+Random interleavings of buyer messages, automatic answers, system notes, human replies,
+nudges, read receipts, resolving and clock moves (across closing and opening times).
+Invariants: seqs are gapless; at most one wait is open, exactly when the model says;
+automatic answers never end a wait; a wait is on time exactly when the human reply came
+within 5 working minutes of its clock start, checked against a minute-by-minute count of the
+09:00–22:00 schedule; each side's unread count, as both sides are shown it, is the other
+side's messages after that side's read mark as the model moved it, counted from the log.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class ConversationMachine(RuleBasedStateMachine):
         self.open_wait_started_at: datetime | None = None
         self.nudged = False
         self.expected_waits: list[tuple[int, bool | None]] = []  # (minutes, on time)
+        self.read_marks = {"buyer": 0, "store": 0}
 
     async def _set_up(self) -> None:
         self.db = Database(TEST_DATABASE_URL)
@@ -105,10 +108,14 @@ class ConversationMachine(RuleBasedStateMachine):
         self.open_wait_since = self.open_wait_started_at = None
         self.nudged = False
 
+    def _wrote(self, side: str, posted: service.Posted) -> None:
+        self.read_marks[side] = posted.message.seq  # one has read what one just wrote
+
     @rule()
     def buyer_writes(self) -> None:
-        self.runner.run(service.send_message(self.session, self.buyer, self.conversation_id,
-                                             client_msg_id=self.key(), text="在吗"))
+        self._wrote("buyer", self.runner.run(service.send_message(
+            self.session, self.buyer, self.conversation_id, client_msg_id=self.key(),
+            text="在吗")))
         if self.open_wait_since is None:
             self.open_wait_since = clock_start(self.clock.now())
             self.open_wait_started_at = self.clock.now()
@@ -119,9 +126,26 @@ class ConversationMachine(RuleBasedStateMachine):
                                                 "自动回复：稍等", "faq"))
 
     @rule()
+    def a_system_note_is_posted(self) -> None:
+        self.runner.run(service.post_system_note(self.session, self.conversation_id, "备注"))
+
+    @rule(side=st.sampled_from(["buyer", "store"]), fraction=st.floats(0, 1.2))
+    def a_side_reads(self, side: str, fraction: float) -> None:
+        """A receipt up to some seq: behind the mark (changes nothing), partway, to the end,
+        or past it (capped at the last seq)."""
+        last_seq = len(self.runner.run(self._facts())[0])
+        seq = round(last_seq * fraction)
+        actor = self.buyer if side == "buyer" else self.agent
+        moved_to = self.runner.run(service.mark_read(self.session, actor,
+                                                     self.conversation_id, seq))
+        self.read_marks[side] = max(self.read_marks[side], min(seq, last_seq))
+        assert moved_to == max(self.read_marks[side], min(seq, last_seq))
+
+    @rule()
     def agent_replies(self) -> None:
-        self.runner.run(service.send_message(self.session, self.agent, self.conversation_id,
-                                             client_msg_id=self.key(), text="您好"))
+        self._wrote("store", self.runner.run(service.send_message(
+            self.session, self.agent, self.conversation_id, client_msg_id=self.key(),
+            text="您好")))
         if self.open_wait_since is not None:
             minutes = working_minutes(self.open_wait_since, self.clock.now())
             self._end_wait(minutes <= 5, minutes)
@@ -131,12 +155,14 @@ class ConversationMachine(RuleBasedStateMachine):
         allowed = self.open_wait_started_at is not None and not self.nudged and \
             self.clock.now() >= self.open_wait_started_at + timedelta(minutes=30)
         try:
-            self.runner.run(service.nudge(self.session, self.buyer, self.conversation_id,
-                                          client_msg_id=self.key()))
+            posted = self.runner.run(service.nudge(self.session, self.buyer,
+                                                   self.conversation_id,
+                                                   client_msg_id=self.key()))
         except Conflict:
             assert not allowed
             return
         assert allowed
+        self._wrote("buyer", posted)
         self.nudged = True
 
     @rule()
@@ -150,6 +176,25 @@ class ConversationMachine(RuleBasedStateMachine):
                             st.integers(41, 16 * 60)))
     def time_passes(self, minutes: int) -> None:
         self.clock.advance(timedelta(minutes=minutes))
+
+    async def _unread_shown(self) -> tuple[int, int, list[tuple[int, str]]]:
+        """(the buyer's unread count, the store's, as each is shown the conversation; the
+        log's (seq, sender side))."""
+        await self.session.flush()
+        for_buyer = await service.list_conversations(self.session, self.buyer)
+        for_store = await service.list_conversations(self.session, self.agent)
+        log = list((await self.session.execute(
+            select(Message.seq, Message.sender_side)
+            .where(Message.conversation_id == self.conversation_id))).all())
+        return for_buyer[0].unread_count, for_store[0].unread_count, log
+
+    @invariant()
+    def unread_counts_are_the_other_sides_messages_after_the_read_mark(self) -> None:
+        buyer_unread, store_unread, log = self.runner.run(self._unread_shown())
+        assert buyer_unread == sum(1 for seq, side in log
+                                   if side != "buyer" and seq > self.read_marks["buyer"])
+        assert store_unread == sum(1 for seq, side in log
+                                   if side == "buyer" and seq > self.read_marks["store"])
 
     async def _facts(self) -> tuple[list[int], list[Wait]]:
         await self.session.flush()

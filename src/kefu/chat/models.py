@@ -75,6 +75,7 @@ class Conversation(Base):
         UniqueConstraint("store_id", "buyer_id"),
         CheckConstraint("status IN ('open', 'resolved')", name="status_known"),
         CheckConstraint("last_seq >= 0", name="last_seq_not_negative"),
+        CheckConstraint("buyer_unread >= 0 AND store_unread >= 0", name="unread_not_negative"),
         Index("ix_chat_conversation_store_status_waiting", "store_id", "status",
               "wait_clock_started_at"),
         Index("ix_chat_conversation_agent_status", "assigned_agent_id", "status"),
@@ -92,6 +93,10 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     buyer_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     store_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The other side's messages after each side's read mark, kept as messages are stored and
+    # marks move, so showing a conversation never counts its messages.
+    buyer_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    store_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The product and the order the buyer last asked about (cards).
     product_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("product.id"))
     order_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("shop_order.id"))

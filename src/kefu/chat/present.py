@@ -123,9 +123,8 @@ def message_out(message: Message, names: Names, store_id: int, viewer_id: int | 
     )
 
 
-def conversation_out(conversation: Conversation, names: Names, unread: tuple[int, int],
-                     last_message: Message | None, side: Side, viewer_id: int | None
-                     ) -> ConversationOut:
+def conversation_out(conversation: Conversation, names: Names, last_message: Message | None,
+                     side: Side, viewer_id: int | None) -> ConversationOut:
     c = conversation
     nudge_at = None
     if c.open_wait_id is not None and not c.wait_nudged and c.wait_started_at is not None:
@@ -139,7 +138,7 @@ def conversation_out(conversation: Conversation, names: Names, unread: tuple[int
         if c.assigned_agent_id is not None else None,
         queued=c.status == "open" and c.assigned_agent_id is None,
         last_seq=c.last_seq, buyer_read_seq=c.buyer_read_seq, store_read_seq=c.store_read_seq,
-        unread_count=unread[0] if side == SIDE_BUYER else unread[1],
+        unread_count=c.buyer_unread if side == SIDE_BUYER else c.store_unread,
         waiting_since=c.wait_clock_started_at, wait_started_at=c.wait_started_at,
         reply_due_at=c.wait_due_at, nudge_available_at=nudge_at,
         last_message=message_out(last_message, names, c.store_id, viewer_id)
@@ -148,57 +147,11 @@ def conversation_out(conversation: Conversation, names: Names, unread: tuple[int
     )
 
 
-_POSTED_KEY = "chat_posted_by_seq"
-
-
-def remember_posted(session: AsyncSession, message: Message) -> None:
-    """A message stored in this transaction: with all of a conversation's unread ones known,
-    its unread counts need no query."""
-    posted: dict[int, dict[int, tuple[Message, str]]] = session.info.setdefault(_POSTED_KEY, {})
-    posted.setdefault(message.conversation_id, {})[message.seq] = (message,
-                                                                   message.sender_side)
-
-
-def posted_snapshot(session: AsyncSession) -> dict[int, dict[int, tuple[Message, str]]]:
-    """What :func:`remember_posted` knows now (a savepoint about to start)."""
-    posted: dict[int, dict[int, tuple[Message, str]]] = session.info.get(_POSTED_KEY, {})
-    return {cid: dict(by_seq) for cid, by_seq in posted.items()}
-
-
-def restore_posted(session: AsyncSession,
-                   snapshot: dict[int, dict[int, tuple[Message, str]]]) -> None:
-    """The savepoint was rolled back: so were the messages it stored."""
-    session.info[_POSTED_KEY] = snapshot
-
-
-def _known_counts(session: AsyncSession, c: Conversation) -> tuple[int, int] | None:
-    """(unread for the buyer, unread for the store) as :func:`repository.read_counts`
-    counts them, when every message after the lower read mark was stored in this
-    transaction (and is still in it: a rolled-back savepoint takes its messages along)."""
-    posted = session.info.get(_POSTED_KEY, {}).get(c.id)
-    if not posted:
-        return None
-    low = min(c.buyer_read_seq, c.store_read_seq)
-    if c.last_seq - low > len(posted):
-        return None
-    for_buyer = for_store = 0
-    for seq in range(low + 1, c.last_seq + 1):
-        found = posted.get(seq)
-        if found is None:
-            return None
-        if found[1] != SIDE_BUYER:
-            for_buyer += seq > c.buyer_read_seq
-        else:
-            for_store += seq > c.store_read_seq
-    return for_buyer, for_store
-
-
 @dataclass
 class Batch:
     """What building views of some conversations needs, loaded once."""
 
     names: Names
-    counts: dict[int, tuple[int, int]]
     last: dict[int, Message]
 
 
@@ -209,28 +162,20 @@ async def load_batch(session: AsyncSession, conversations: Sequence[Conversation
     missing = [cid for cid in ids if cid not in found]
     if missing:
         found.update(await repository.last_messages(session, missing))
-    counts: dict[int, tuple[int, int]] = {}
-    for c in conversations:
-        known = _known_counts(session, c)
-        if known is not None:
-            counts[c.id] = known
-    unknown = [cid for cid in ids if cid not in counts]
-    if unknown:
-        counts.update(await repository.read_counts(session, unknown))
     user_ids: set[int | None] = set()
     for c in conversations:
         user_ids.update((c.buyer_id, c.assigned_agent_id))
     user_ids.update(m.sender_id for m in found.values())
     names = await load_names(session, user_ids, {c.store_id for c in conversations})
-    return Batch(names, counts, found)
+    return Batch(names, found)
 
 
 def view(batch: Batch, conversation: Conversation, side: Side, viewer_id: int | None
          ) -> ConversationOut:
     # A buyer reads their own conversations: their warnings show.
     viewer = conversation.buyer_id if side == "buyer" else viewer_id
-    return conversation_out(conversation, batch.names, batch.counts.get(conversation.id, (0, 0)),
-                            batch.last.get(conversation.id), side, viewer)
+    return conversation_out(conversation, batch.names, batch.last.get(conversation.id), side,
+                            viewer)
 
 
 async def conversations_out(session: AsyncSession, conversations: Sequence[Conversation],

@@ -208,6 +208,7 @@ _INSERT_MESSAGE = PlainStatement(insert(_message).returning(_message.c.id))
 _INSERT_WAIT = PlainStatement(insert(_wait).returning(_wait.c.id))
 # What storing a message changes on its conversation (anything else goes through the ORM).
 SEND_PATH_COLUMNS = ("last_seq", "last_message_at", "buyer_read_seq", "store_read_seq",
+                     "buyer_unread", "store_unread",
                      "open_wait_id", "wait_started_at", "wait_clock_started_at", "wait_due_at",
                      "wait_nudged", "last_human_agent_id", "last_human_reply_at", "product_id",
                      "order_id")
@@ -286,14 +287,10 @@ async def inbox_summary(session: AsyncSession, principal: Principal, now: dateti
         func.sum(case((scope.c.open_wait_id.is_not(None), 1), else_=0)),
         func.sum(case((scope.c.wait_due_at <= now, 1), else_=0)),
         func.sum(case((scope.c.assigned_agent_id.is_(None), 1), else_=0)),
+        func.sum(scope.c.store_unread),
     ).select_from(scope))).one()
-    unread = (await session.execute(
-        select(func.count()).select_from(Message)
-        .join(scope, scope.c.id == Message.conversation_id)
-        .where(Message.sender_side == SIDE_BUYER, Message.seq > scope.c.store_read_seq)
-    )).scalar_one()
     return (int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0),
-            int(counts[3] or 0), int(unread or 0))
+            int(counts[3] or 0), int(counts[4] or 0))
 
 
 async def inbox(session: AsyncSession, principal: Principal, *, status: str | None,
@@ -347,30 +344,25 @@ async def open_conversations_of_agent(session: AsyncSession, agent_id: int
     )).scalars())
 
 
-async def read_counts(session: AsyncSession, conversation_ids: Sequence[int]
-                      ) -> dict[int, tuple[int, int]]:
-    """(unread for the buyer, unread for the store) per conversation: the other side's
-    messages after each side's read mark."""
-    if not conversation_ids:
-        return {}
-    buyer_unread = func.sum(case(
-        (and_(Message.sender_side != SIDE_BUYER, Message.seq > Conversation.buyer_read_seq), 1),
-        else_=0))
-    store_unread = func.sum(case(
-        (and_(Message.sender_side == SIDE_BUYER, Message.seq > Conversation.store_read_seq), 1),
-        else_=0))
-    rows = await session.execute(
-        select(Message.conversation_id, buyer_unread, store_unread)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.conversation_id.in_(set(conversation_ids)),
-               or_(Message.seq > Conversation.buyer_read_seq,
-                   Message.seq > Conversation.store_read_seq))
-        .group_by(Message.conversation_id)
-    )
-    counts = {cid: (0, 0) for cid in conversation_ids}
-    for cid, for_buyer, for_store in rows.all():
-        counts[cid] = (int(for_buyer or 0), int(for_store or 0))
-    return counts
+async def move_read_mark(session: AsyncSession, conversation_id: int, buyer_side: bool,
+                         seq: int) -> int | None:
+    """Move one side's read mark forward to ``seq`` (at most the last seq this transaction
+    has seen) and take the messages it passes off that side's unread count, in one
+    statement: the row's own current values are what it moves from, whatever another tab or
+    a sender changed meanwhile. The side's new unread count; None when the mark already was
+    at ``seq`` or beyond (nothing changed)."""
+    mark = _conversation.c.buyer_read_seq if buyer_side else _conversation.c.store_read_seq
+    unread = _conversation.c.buyer_unread if buyer_side else _conversation.c.store_unread
+    from_other_side = _message.c.sender_side != SIDE_BUYER if buyer_side \
+        else _message.c.sender_side == SIDE_BUYER
+    passed = select(func.count()).select_from(_message).where(
+        _message.c.conversation_id == _conversation.c.id, from_other_side,
+        _message.c.seq > mark, _message.c.seq <= seq).scalar_subquery()
+    found = (await session.execute(
+        update(_conversation).where(_conversation.c.id == conversation_id, mark < seq)
+        .values({mark: seq, unread: unread - passed}).returning(unread)
+    )).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 async def last_messages(session: AsyncSession, conversation_ids: Sequence[int]

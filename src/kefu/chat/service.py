@@ -20,9 +20,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal, Role
@@ -294,6 +295,7 @@ async def _find_or_create(session: AsyncSession, actor: Principal, store_id: int
     now = clock.now()
     conversation = Conversation(store_id=store_id, buyer_id=actor.user_id, status=STATUS_OPEN,
                                 last_seq=0, buyer_read_seq=0, store_read_seq=0,
+                                buyer_unread=0, store_unread=0,
                                 wait_nudged=False, created_at=now)
     try:
         async with session.begin_nested():
@@ -564,7 +566,6 @@ _LAST_KEY = "chat_last_posted"
 
 def _remember_posted(session: AsyncSession, message: Message) -> None:
     session.info.setdefault(_LAST_KEY, {})[message.conversation_id] = message
-    present.remember_posted(session, message)
 
 
 def _last_posted(session: AsyncSession) -> dict[int, Message]:
@@ -597,6 +598,11 @@ async def _append(session: AsyncSession, conversation: Conversation, *, sender_i
 
     await repository.insert_message_later(session, values, stored_as)
     conversation.last_message_at = now
+    # Unread for the other side: every read mark is below the new seq.
+    if side == SIDE_BUYER:
+        conversation.store_unread += 1
+    else:
+        conversation.buyer_unread += 1
     if kind == KIND_PRODUCT_CARD:
         conversation.product_id = product_id
     elif kind == KIND_ORDER_CARD:
@@ -668,6 +674,7 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
     present.remember_user(session, actor.user_id, actor.display_name)
     if side == SIDE_BUYER:
         conversation.buyer_read_seq = message.seq  # one has read what one just wrote
+        conversation.buyer_unread = 0
         if reopened:
             # Routed afresh (the last agent is preferred while within the sticky window).
             conversation.assigned_agent_id = None
@@ -677,6 +684,7 @@ async def _append_human(session: AsyncSession, conversation: Conversation, actor
             await assignment.route(session, conversation, now)
     else:
         conversation.store_read_seq = message.seq
+        conversation.store_unread = 0
         conversation.last_human_agent_id = actor.user_id
         conversation.last_human_reply_at = now
         if conversation.open_wait_id is not None:
@@ -721,7 +729,6 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
             continue
         effects = len(session.info.get("after_commit", []))
         last = dict(_last_posted(session))
-        stored = present.posted_snapshot(session)
         events = push.message_events_snapshot(session)
         try:
             async with session.begin_nested():
@@ -731,7 +738,6 @@ async def _react(session: AsyncSession, conversation: Conversation, message: Mes
             REACTION_ERRORS.labels(name).inc()
             del session.info.get("after_commit", [])[effects:]
             session.info[_LAST_KEY] = last
-            present.restore_posted(session, stored)
             push.restore_message_events(session, events)
             await session.refresh(conversation)
 
@@ -859,19 +865,18 @@ async def mark_read(session: AsyncSession, actor: Principal, conversation_id: in
     _require_participant(actor)
     conversation = await _visible(session, actor, conversation_id)
     seq = max(0, min(seq, conversation.last_seq))
-    column = Conversation.buyer_read_seq if actor.is_buyer else Conversation.store_read_seq
-    # A conditional update: two tabs marking different seqs can never move the mark back.
-    result = await session.execute(
-        update(Conversation).where(Conversation.id == conversation.id, column < seq)
-        .values({column: seq}).execution_options(synchronize_session=False))
-    if not result.rowcount:  # type: ignore[attr-defined]
+    unread = await repository.move_read_mark(session, conversation.id, actor.is_buyer, seq)
+    if unread is None:
         # Already there or beyond (perhaps moved by another tab since we read it).
         current = conversation.buyer_read_seq if actor.is_buyer else conversation.store_read_seq
         return max(current, seq)
+    # The row has changed under the session's copy: written as committed, not as a change.
     if actor.is_buyer:
-        conversation.buyer_read_seq = seq
+        set_committed_value(conversation, "buyer_read_seq", seq)
+        set_committed_value(conversation, "buyer_unread", unread)
     else:
-        conversation.store_read_seq = seq
+        set_committed_value(conversation, "store_read_seq", seq)
+        set_committed_value(conversation, "store_unread", unread)
     push.read(session, conversation, side_of(actor), seq)
     return seq
 
