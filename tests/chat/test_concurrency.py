@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from factories import make_agent, make_buyer, make_store, principal
+from factories import make_agent, make_buyer, make_store, make_store_chat, principal
 from kefu.accounts.roles import Principal
 from kefu.chat import service
 from kefu.chat.models import Conversation, Message
@@ -74,21 +74,17 @@ async def test_unread_counts_stay_exact_while_read_receipts_race_new_messages(
     tabs, racing the buyer's messages and the store's replies, leave each side's unread
     count equal to a recount of the log."""
     async with committed_db.unit_of_work() as session:
-        store, _owner = await make_store(session)
-        agent = await make_agent(session, store)
-        buyer = await make_buyer(session)
-        await service.set_agent_status(session, principal(agent), "online")
-        chat = await service.open_conversation(session, principal(buyer), store.id)
-    people = {"buyer": principal(buyer), "agent": principal(agent)}
+        chat = await make_store_chat(session)
+    people = {"buyer": principal(chat.buyer), "agent": principal(chat.agent)}
 
     async def send(who: str, key: str) -> None:
         async with committed_db.unit_of_work() as session:
-            await service.send_message(session, people[who], chat.id, client_msg_id=key,
-                                       text=f"消息 {key}")
+            await service.send_message(session, people[who], chat.conversation_id,
+                                       client_msg_id=key, text=f"消息 {key}")
 
     async def read(who: str, seq: int) -> None:
         async with committed_db.unit_of_work() as session:
-            await service.mark_read(session, people[who], chat.id, seq)
+            await service.mark_read(session, people[who], chat.conversation_id, seq)
 
     jobs = [send("buyer", f"b{n}") for n in range(20)]
     jobs += [send("agent", f"a{n}") for n in range(4)]
@@ -96,10 +92,10 @@ async def test_unread_counts_stay_exact_while_read_receipts_race_new_messages(
              for _tab in range(2)]
     await asyncio.gather(*jobs)
     async with committed_db.unit_of_work() as session:
-        conversation = await session.get(Conversation, chat.id)
+        conversation = await session.get(Conversation, chat.conversation_id)
         assert conversation is not None
         log = (await session.execute(select(Message.seq, Message.sender_side).where(
-            Message.conversation_id == chat.id))).all()
+            Message.conversation_id == chat.conversation_id))).all()
     assert conversation.store_unread == sum(
         1 for seq, side in log if side == "buyer" and seq > conversation.store_read_seq)
     assert conversation.buyer_unread == sum(
