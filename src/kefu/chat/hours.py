@@ -67,20 +67,29 @@ class Schedule:
     tz: ZoneInfo
     weekly: tuple[DayHours, ...]  # Monday first
     holidays: Mapping[date, DayHours] = field(default_factory=dict)
+    # Each day's interval, worked out once: a schedule lives in the process cache and every
+    # message asks it whether the store is open (time zone arithmetic, about 6 µs a day).
+    _intervals: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def hours_on(self, day: date) -> DayHours:
         return self.holidays.get(day, self.weekly[day.weekday()])
 
     def interval_on(self, day: date) -> tuple[datetime, datetime] | None:
         """The open interval of a local day, as aware UTC datetimes."""
+        try:
+            return self._intervals[day]
+        except KeyError:
+            pass
         hours = self.hours_on(day)
-        if hours.closed:
-            return None
-        midnight = datetime.combine(day, time(0), tzinfo=self.tz)
-        # Wall-clock minutes: adding to a local datetime and converting handles DST days.
-        opens = (midnight + timedelta(minutes=hours.opens)).astimezone(UTC)
-        closes = (midnight + timedelta(minutes=hours.closes)).astimezone(UTC)
-        return opens, closes
+        interval = None
+        if not hours.closed:
+            midnight = datetime.combine(day, time(0), tzinfo=self.tz)
+            # Wall-clock minutes: adding to a local datetime and converting handles DST days.
+            interval = ((midnight + timedelta(minutes=hours.opens)).astimezone(UTC),
+                        (midnight + timedelta(minutes=hours.closes)).astimezone(UTC))
+        self._intervals[day] = interval
+        return interval
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()

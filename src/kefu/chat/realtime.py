@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -27,7 +27,7 @@ from kefu.chat import service
 from kefu.kit import clockstore
 from kefu.kit.db import Database
 from kefu.kit.errors import DomainError, NotAuthenticated
-from kefu.kit.events import Broker, Subscription
+from kefu.kit.events import Broker, Subscription, dumps
 from kefu.kit.i18n import gettext
 from kefu.kit.metrics import WEBSOCKETS_OPEN
 from kefu.settings import Settings
@@ -67,7 +67,7 @@ class SocketSession:
         return True
 
     async def _send(self, event: dict[str, Any]) -> None:
-        await self.websocket.send_text(json.dumps(event, ensure_ascii=False, default=str))
+        await self.websocket.send_text(dumps(event))
 
     async def send(self, event: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -110,7 +110,7 @@ class SocketSession:
                 await self.send(_error(None, "frame_too_large", gettext("消息过大")))
                 continue
             try:
-                frame = json.loads(raw)
+                frame = orjson.loads(raw)
             except ValueError:
                 await self.send(_error(None, "bad_frame", gettext("无法识别的消息")))
                 continue
