@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.accounts.roles import Principal
 from kefu.autoreply import matcher as matcher_module
+from kefu.autoreply import repository
 from kefu.autoreply.matcher import FaqEntry, FaqMatcher, MatchResult, classify_after_sales
 from kefu.autoreply.models import AutoReplyLog, AutoReplyRule, AutoReplySettings
 from kefu.kit import clock
@@ -383,10 +384,11 @@ async def log_reply(session: AsyncSession, *, store_id: int, conversation_id: in
                     question_message_id: int, kind: str, question_text: str,
                     rule_id: int | None = None, intent: str | None = None,
                     score: float | None = None) -> None:
-    session.add(AutoReplyLog(store_id=store_id, conversation_id=conversation_id,
-                             question_message_id=question_message_id, kind=kind,
-                             rule_id=rule_id, intent=intent, score=score,
-                             question_text=question_text[:1000], created_at=clock.now()))
+    await repository.insert_reply_log(session, {
+        "store_id": store_id, "conversation_id": conversation_id,
+        "question_message_id": question_message_id, "kind": kind, "rule_id": rule_id,
+        "intent": intent, "score": score, "question_text": question_text[:1000],
+        "created_at": clock.now()})
     if kind == "welcome":
         now = clock.now()
 
