@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import commit, is_postgres
 from factories import make_buyer, make_order, make_product, make_user, principal
 from kefu.accounts.roles import Role
 from kefu.chat import hooks, service
-from kefu.chat.models import Message
+from kefu.chat.models import Conversation, Message
 from kefu.chat.schemas import DayHoursIO, HolidayIO
 from kefu.kit import clock as clock_module
 from kefu.kit.db import Database
@@ -414,6 +414,36 @@ async def test_read_marks_only_move_forward_and_are_pushed(session: AsyncSession
     assert reads == [{"type": "read", "conversation_id": chat.id, "side": "store", "seq": 2},
                      {"type": "read", "conversation_id": chat.id, "side": "store", "seq": 3}]
     assert (await service.list_conversations(session, principal(agent)))[0].unread_count == 0
+
+
+async def test_a_drifted_unread_count_is_repaired_by_reading_and_never_goes_negative(
+        session: AsyncSession) -> None:
+    """Counts a server of the release before them left wrong (it stored messages or moved
+    marks without them, during an upgrade): a receipt never fails on them, and reading to
+    the last message makes them right."""
+    shop = await make_shop(session)
+    buyer = await make_buyer(session)
+    chat = await open_chat(session, buyer, shop.store)
+    agent = principal(shop.agents[0])
+    for text in ("一", "二", "三", "四"):
+        await say(session, buyer, chat.id, text)
+
+    async def drift(store_unread: int) -> None:
+        await session.execute(update(Conversation).where(Conversation.id == chat.id)
+                              .values(store_unread=store_unread))
+        session.expire_all()
+
+    async def shown() -> int:
+        return (await service.list_conversations(session, agent))[0].unread_count
+
+    await drift(1)  # two messages stored by an old server: too low
+    assert await service.mark_read(session, agent, chat.id, 2) == 2  # passes two: not -1
+    assert await shown() == 0
+    await drift(9)  # marks moved by an old server: too high
+    assert await service.mark_read(session, agent, chat.id, 3) == 3
+    assert await shown() == 8  # a partial read only takes off what it passed
+    assert await service.mark_read(session, agent, chat.id, 4) == 4
+    assert await shown() == 0  # read to the end: right again
 
 
 async def test_events_are_published_only_after_commit(session: AsyncSession, db: Database

@@ -268,6 +268,8 @@ def convert_numbers(text: str) -> str:
         if "千克" in text:
             text = _KILOGRAM_AFTER_NUMERAL.sub("kg", text)  # or 五十千克 reads as 五十千 + 克
         text = _convert_runs(text)
+        if "米" in text:  # a height whose tail was a run (一米十 → 1米10) reads as one now
+            text = _HEIGHT_CN.sub(_height, text)
     if "." in text or "m" in text:
         text = _HEIGHT_DECIMAL.sub(_height_decimal, text)
         text = _HEIGHT_METRE.sub(_height_metre, text)

@@ -350,7 +350,11 @@ async def move_read_mark(session: AsyncSession, conversation_id: int, buyer_side
     has seen) and take the messages it passes off that side's unread count, in one
     statement: the row's own current values are what it moves from, whatever another tab or
     a sender changed meanwhile. The side's new unread count; None when the mark already was
-    at ``seq`` or beyond (nothing changed)."""
+    at ``seq`` or beyond (nothing changed).
+
+    A count that drifted (messages stored or marks moved by a server of the release before
+    the counts, still running during an upgrade) is never taken below zero, and reading to
+    the last message sets it to zero outright, which repairs it in the usual case."""
     mark = _conversation.c.buyer_read_seq if buyer_side else _conversation.c.store_read_seq
     unread = _conversation.c.buyer_unread if buyer_side else _conversation.c.store_unread
     from_other_side = _message.c.sender_side != SIDE_BUYER if buyer_side \
@@ -358,9 +362,14 @@ async def move_read_mark(session: AsyncSession, conversation_id: int, buyer_side
     passed = select(func.count()).select_from(_message).where(
         _message.c.conversation_id == _conversation.c.id, from_other_side,
         _message.c.seq > mark, _message.c.seq <= seq).scalar_subquery()
+    # SQLite's two-argument max() is PostgreSQL's greatest().
+    at_least_zero = func.greatest if session.get_bind().dialect.name == "postgresql" \
+        else func.max
+    left = case((_conversation.c.last_seq <= seq, literal(0)),
+                else_=at_least_zero(unread - passed, literal(0)))
     found = (await session.execute(
         update(_conversation).where(_conversation.c.id == conversation_id, mark < seq)
-        .values({mark: seq, unread: unread - passed}).returning(unread)
+        .values({mark: seq, unread: left}).returning(unread)
     )).scalar_one_or_none()
     return int(found) if found is not None else None
 
