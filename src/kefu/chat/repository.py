@@ -355,23 +355,37 @@ async def move_read_mark(session: AsyncSession, conversation_id: int, buyer_side
     A count that drifted (messages stored or marks moved by a server of the release before
     the counts, still running during an upgrade) is never taken below zero, and reading to
     the last message sets it to zero outright, which repairs it in the usual case."""
+    dialect = session.get_bind().dialect.name
+    statement = _MOVE_READ_MARK.get((buyer_side, dialect))
+    if statement is None:
+        statement = _MOVE_READ_MARK[buyer_side, dialect] = _move_read_mark_statement(
+            buyer_side, dialect)
+    found = (await session.execute(statement, {"conversation_id": conversation_id, "seq": seq})
+             ).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def _move_read_mark_statement(buyer_side: bool, dialect: str) -> Any:
     mark = _conversation.c.buyer_read_seq if buyer_side else _conversation.c.store_read_seq
     unread = _conversation.c.buyer_unread if buyer_side else _conversation.c.store_unread
+    seq = bindparam("seq", type_=BigInteger)
     from_other_side = _message.c.sender_side != SIDE_BUYER if buyer_side \
         else _message.c.sender_side == SIDE_BUYER
     passed = select(func.count()).select_from(_message).where(
         _message.c.conversation_id == _conversation.c.id, from_other_side,
         _message.c.seq > mark, _message.c.seq <= seq).scalar_subquery()
     # SQLite's two-argument max() is PostgreSQL's greatest().
-    at_least_zero = func.greatest if session.get_bind().dialect.name == "postgresql" \
-        else func.max
+    at_least_zero = func.greatest if dialect == "postgresql" else func.max
     left = case((_conversation.c.last_seq <= seq, literal(0)),
                 else_=at_least_zero(unread - passed, literal(0)))
-    found = (await session.execute(
-        update(_conversation).where(_conversation.c.id == conversation_id, mark < seq)
-        .values({mark: seq, unread: left}).returning(unread)
-    )).scalar_one_or_none()
-    return int(found) if found is not None else None
+    return (update(_conversation)
+            .where(_conversation.c.id == bindparam("conversation_id"), mark < seq)
+            .values({mark: seq, unread: left}).returning(unread))
+
+
+# Built once per side and dialect: every read receipt runs one (a client sends one for each
+# message it shows), and building the statement cost more than running it.
+_MOVE_READ_MARK: dict[tuple[bool, str], Any] = {}
 
 
 async def last_messages(session: AsyncSession, conversation_ids: Sequence[int]
