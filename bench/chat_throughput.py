@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -602,10 +602,15 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     tally.window = (tally.send_from + warm_up, tally.send_from + warm_up + seconds)
     tally.go.set()
     await asyncio.sleep(tally.window[0] - loop.time())
+    probe = await start_probe(url, until=time.time() + seconds)
     stored_before = await stored_messages(engine)
     cpu_before, client_before, cpu_started = server.cpu(), time.process_time(), loop.time()
+    machine_before = machine_times()
     await asyncio.sleep(tally.window[1] - loop.time())
     cpu_after, client_cpu = server.cpu(), time.process_time() - client_before
+    machine = {name: 100 * (after - machine_before[name]) / max(1, sum(machine_times().values())
+                                                                 - sum(machine_before.values()))
+               for name, after in machine_times().items() if name in ("steal", "iowait")}
     cpu_elapsed = loop.time() - cpu_started
     server_cpu = sum(used - cpu_before.get(pid, 0.0) for pid, used in cpu_after.items())
     stored = await stored_messages(engine) - stored_before
@@ -619,6 +624,7 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
             await asyncio.sleep(0.1)
         tally.lost += sum(map(tally.in_window, tally.awaiting.values()))
     stop.set()
+    probed = await finish_probe(probe)
     await asyncio.wait([*buyers, *agents], timeout=20)
     for task in [*buyers, *agents]:
         task.cancel()
@@ -630,6 +636,9 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
                  if tally.in_window(sent if period else received)]
     lags = tally.lags
     return {
+        "slowest_moments": slowest_moments(tally, period > 0, loop.time() - time.time()),
+        "probe": probed, "machine_steal_percent": machine["steal"],
+        "machine_iowait_percent": machine["iowait"],
         "workers": server.workers,
         "offered_per_second": rate or None,  # None: closed loops
         "arrivals": arrivals if rate else None,
@@ -760,6 +769,52 @@ def goals(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def machine_times() -> dict[str, int]:
+    """The machine's CPU time so far by kind (/proc/stat, in clock ticks): ``steal`` is
+    time the hypervisor gave to others, ``iowait`` idle time with a disk write pending."""
+    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    with open("/proc/stat") as stat:
+        return dict(zip(names, map(int, stat.readline().split()[1:9]), strict=True))
+
+
+async def start_probe(url: str, until: float) -> asyncio.subprocess.Process:
+    """bench/stall_probe.py beside the server until ``until``: its commits and its timer's
+    wake-ups show whether the database or the machine stalled while the server did."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("stall_probe.py")), "--url", url,
+        "--until", str(until), stdout=asyncio.subprocess.PIPE)
+
+
+async def finish_probe(probe: asyncio.subprocess.Process) -> dict[str, Any] | None:
+    try:
+        async with asyncio.timeout(30):
+            out, _ = await probe.communicate()
+    except TimeoutError:
+        probe.kill()
+        return None
+    found: dict[str, Any] = json.loads(out) if probe.returncode == 0 and out else None
+    return found
+
+
+def slowest_moments(tally: Tally, open_loop: bool, clock_offset: float,
+                    slot: float = 0.1, count: int = 3) -> list[dict[str, Any]]:
+    """Where the tail came from: the ``slot``-long stretches of the window whose deliveries
+    (by send time) had the highest latency, each with its wall-clock time (to match a
+    server's log), its offset into the window, how many were delivered and how many took
+    longer than 50 ms. A queue that builds up shows as neighbouring slots; a single
+    stall of the server as one."""
+    slots: dict[int, list[float]] = {}
+    for sent, received in tally.deliveries:
+        if tally.in_window(sent if open_loop else received):
+            slots.setdefault(int((sent - tally.window[0]) / slot), []).append(received - sent)
+    worst = sorted(slots.items(), key=lambda item: max(item[1]), reverse=True)[:count]
+    return [{"at": datetime.fromtimestamp(tally.window[0] + index * slot - clock_offset, UTC)
+             .strftime("%H:%M:%S.%f")[:-3],
+             "offset_s": round(index * slot, 1), "max_ms": round(max(found) * 1000, 1),
+             "delivered": len(found), "over_50_ms": sum(v > 0.05 for v in found)}
+            for index, found in worst]
+
+
 def report(results: list[dict[str, Any]]) -> None:
     print()
     print(f"{'database':<11}{'workers':>8}{'clients':>8}{'offered':>8}{'msg/s':>8}"
@@ -788,6 +843,23 @@ def report(results: list[dict[str, Any]]) -> None:
                   f"{r['client_lag_max_ms']:.1f} ms; "
                   f"{r['client_late_sends']} of {r['client_sends']} sends more than "
                   f"{LATE * 1000:.0f} ms late")
+        if r["p99_ms"] > 50:
+            print(f"{r['database']}: slowest moments (sent then; UTC): " + "; ".join(
+                f"{m['at']} (+{m['offset_s']} s) max {m['max_ms']:.0f} ms, "
+                f"{m['over_50_ms']} of {m['delivered']} over 50 ms"
+                for m in r["slowest_moments"]))
+        probed = r.get("probe")
+        if probed:
+            commit, wake = probed["commit"], probed["wake_up"]
+            slow = [f"{m['what']} {m['ms']:.0f} ms at "
+                    f"{datetime.fromtimestamp(m['at'], UTC).strftime('%H:%M:%S.%f')[:-3]}"
+                    for m in probed["slow"][:5]]
+            print(f"{r['database']}: beside the server, a probe's commits p50/p99/max "
+                  f"{commit['p50_ms']:.1f}/{commit['p99_ms']:.1f}/{commit['max_ms']:.0f} ms, "
+                  f"its timer late p99/max {wake['p99_ms']:.1f}/{wake['max_ms']:.0f} ms; "
+                  f"machine steal {r['machine_steal_percent']:.1f} %, iowait "
+                  f"{r['machine_iowait_percent']:.1f} %"
+                  + (f"; slow: {', '.join(slow)}" if slow else ""))
         if "sockets_per_worker" in r:
             print(f"{r['database']}: sockets per worker "
                   f"{'/'.join(map(str, r['sockets_per_worker']))}; "

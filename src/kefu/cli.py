@@ -137,7 +137,8 @@ def worker(
         await broker.start()
         set_broker(broker)
         listener = asyncio.create_task(cache.listen_for_invalidations())
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.database_pool_size,
+                      max_overflow=settings.database_max_overflow)
         sweeper = make_sweeper(db, settings)
         if name:
             sweeper.worker = name

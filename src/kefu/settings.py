@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL. SQLite (aiosqlite) by default, PostgreSQL (asyncpg) "
         "in production.",
     )
+    database_pool_size: int = Field(
+        default=20, ge=1, description="PostgreSQL connections each server process keeps open "
+        "(SQLite: five, fixed). Processes × (pool size + overflow) must stay below the "
+        "server's max_connections.")
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="PostgreSQL connections a process may open beyond the "
+        "pool in a burst, closed again when handed back.")
     redis_url: str | None = Field(
         default=None, description="Redis URL for realtime events between processes."
     )

@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from conftest import TEST_DATABASE_URL, is_postgres
@@ -86,6 +87,42 @@ async def test_sqlite_writers_of_one_process_take_turns_without_backing_off(
     finally:
         async with committed_db.unit_of_work() as session:
             await session.execute(text("DROP TABLE turn_test"))
+
+
+async def test_a_burst_the_pool_can_hold_opens_no_connection_once_the_pool_is_full() -> None:
+    """Connections opened for a burst are closed when handed back, and every burst opens
+    them anew (on PostgreSQL a server process and every statement prepared again; on SQLite
+    a thread): a burst no larger than the pool must be served by the pool. On SQLite the
+    pool never grows past its five: every transaction queues for the one writer anyway."""
+    database = Database(TEST_DATABASE_URL)
+    pool = database.engine.sync_engine.pool
+    opened: list[object] = []
+    sqlalchemy_event.listen(pool, "connect", lambda dbapi, _record: opened.append(dbapi))
+    # PostgreSQL: the whole pool at once; SQLite: eight times its size, all waiting.
+    burst = 20 if is_postgres() else 8 * db_module.SQLITE_POOL_SIZE
+    inside = 0
+    most_inside = 0
+
+    async def transaction() -> None:
+        nonlocal inside, most_inside
+        async with database.unit_of_work() as session:
+            inside += 1
+            most_inside = max(most_inside, inside)
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(0.02)  # all of the burst's transactions overlap
+            inside -= 1
+
+    try:
+        await asyncio.gather(*(transaction() for _ in range(burst)))
+        first = len(opened)
+        await asyncio.gather(*(transaction() for _ in range(burst)))
+        assert len(opened) == first, "the second burst opened connections of its own"
+        if is_postgres():
+            assert first == burst and most_inside == burst  # all ran at once
+        else:
+            assert first <= db_module.SQLITE_POOL_SIZE
+    finally:
+        await database.dispose()
 
 
 _plain_metadata = MetaData()

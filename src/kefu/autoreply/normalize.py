@@ -362,8 +362,20 @@ def remove_particles(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# As in diversion.normalize: short messages (and keywords) repeat across buyers and are
+# kept; a longer one repeats only while one message is handled (the guard, the matcher, its
+# second try), so only the last few are kept: kept for long, each unique text's entry would
+# reach the oldest garbage-collector generation and hasten its full collections.
+SHARED_UP_TO = 16
+
+
 @lru_cache(maxsize=4096)
-def _normalize_cached(text: str, strip_particles: bool) -> str:
+def _normalize_shared(text: str, strip_particles: bool) -> str:
+    return _normalize(text, strip_particles)
+
+
+@lru_cache(maxsize=32)
+def _normalize_recent(text: str, strip_particles: bool) -> str:
     return _normalize(text, strip_particles)
 
 
@@ -384,7 +396,8 @@ def _normalize(text: str, strip_particles: bool) -> str:
 
 def clear_caches() -> None:
     """Forget cached normalisations (for benchmarks)."""
-    _normalize_cached.cache_clear()
+    _normalize_shared.cache_clear()
+    _normalize_recent.cache_clear()
 
 
 def normalize(text: str, *, strip_particles: bool = True) -> str:
@@ -393,6 +406,8 @@ def normalize(text: str, *, strip_particles: bool = True) -> str:
     With ``strip_particles=False`` the sentence particles stay (吗 tells a question from a
     statement, which the after-sales guard needs).
     """
-    if len(text) <= 64:
-        return _normalize_cached(text, strip_particles)
+    if len(text) <= SHARED_UP_TO:
+        return _normalize_shared(text, strip_particles)
+    if len(text) <= 2000:
+        return _normalize_recent(text, strip_particles)
     return _normalize(text, strip_particles)

@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     domains.load()
     environment.globals["timezone"] = settings.timezone
     own_db = db is None
-    database = db or Database(settings.database_url)
+    database = db or Database(settings.database_url, pool_size=settings.database_pool_size,
+                              max_overflow=settings.database_max_overflow)
     sweeper_wanted = settings.run_sweeper_in_server if run_sweeper is None else run_sweeper
 
     @asynccontextmanager
