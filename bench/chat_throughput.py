@@ -600,9 +600,11 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     spread = placement(server, seeded, tally) if server.workers > 1 else {}
     tally.send_from = loop.time()
     tally.window = (tally.send_from + warm_up, tally.send_from + warm_up + seconds)
+    # Started now, so that its own start-up is over when the window opens; it counts from then.
+    probe = await start_probe(url, since=time.time() + warm_up,
+                              until=time.time() + warm_up + seconds)
     tally.go.set()
     await asyncio.sleep(tally.window[0] - loop.time())
-    probe = await start_probe(url, until=time.time() + seconds)
     stored_before = await stored_messages(engine)
     cpu_before, client_before, cpu_started = server.cpu(), time.process_time(), loop.time()
     machine_before = machine_times()
@@ -777,12 +779,13 @@ def machine_times() -> dict[str, int]:
         return dict(zip(names, map(int, stat.readline().split()[1:9]), strict=True))
 
 
-async def start_probe(url: str, until: float) -> asyncio.subprocess.Process:
-    """bench/stall_probe.py beside the server until ``until``: its commits and its timer's
-    wake-ups show whether the database or the machine stalled while the server did."""
+async def start_probe(url: str, since: float, until: float) -> asyncio.subprocess.Process:
+    """bench/stall_probe.py beside the server, counting from ``since`` to ``until``: its
+    commits and its timer's wake-ups show whether the database or the machine stalled while
+    the server did."""
     return await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).with_name("stall_probe.py")), "--url", url,
-        "--until", str(until), stdout=asyncio.subprocess.PIPE)
+        "--since", str(since), "--until", str(until), stdout=asyncio.subprocess.PIPE)
 
 
 async def finish_probe(probe: asyncio.subprocess.Process) -> dict[str, Any] | None:
@@ -843,7 +846,7 @@ def report(results: list[dict[str, Any]]) -> None:
                   f"{r['client_lag_max_ms']:.1f} ms; "
                   f"{r['client_late_sends']} of {r['client_sends']} sends more than "
                   f"{LATE * 1000:.0f} ms late")
-        if r["p99_ms"] > 50:
+        if r["offered_per_second"] and r["p99_ms"] > 50:
             print(f"{r['database']}: slowest moments (sent then; UTC): " + "; ".join(
                 f"{m['at']} (+{m['offset_s']} s) max {m['max_ms']:.0f} ms, "
                 f"{m['over_50_ms']} of {m['delivered']} over 50 ms"
@@ -853,7 +856,7 @@ def report(results: list[dict[str, Any]]) -> None:
             commit, wake = probed["commit"], probed["wake_up"]
             slow = [f"{m['what']} {m['ms']:.0f} ms at "
                     f"{datetime.fromtimestamp(m['at'], UTC).strftime('%H:%M:%S.%f')[:-3]}"
-                    for m in probed["slow"][:5]]
+                    for m in sorted(probed["slow"], key=lambda m: -m["ms"])[:5]]
             print(f"{r['database']}: beside the server, a probe's commits p50/p99/max "
                   f"{commit['p50_ms']:.1f}/{commit['p99_ms']:.1f}/{commit['max_ms']:.0f} ms, "
                   f"its timer late p99/max {wake['p99_ms']:.1f}/{wake['max_ms']:.0f} ms; "

@@ -137,8 +137,7 @@ def worker(
         await broker.start()
         set_broker(broker)
         listener = asyncio.create_task(cache.listen_for_invalidations())
-        db = Database(settings.database_url, pool_size=settings.database_pool_size,
-                      max_overflow=settings.database_max_overflow)
+        db = Database(settings.database_url, pool_size=2)  # the sweeper works one item at a time
         sweeper = make_sweeper(db, settings)
         if name:
             sweeper.worker = name

@@ -28,11 +28,12 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(
         default=20, ge=1, description="PostgreSQL connections each server process keeps open "
-        "(SQLite: five, fixed). Processes × (pool size + overflow) must stay below the "
-        "server's max_connections.")
+        "(SQLite: five, fixed; a `kefu worker`: two). Server processes × (pool size + "
+        "overflow) + workers × 2 must stay below PostgreSQL's max_connections.")
     database_max_overflow: int = Field(
-        default=10, ge=0, description="PostgreSQL connections a process may open beyond the "
-        "pool in a burst, closed again when handed back.")
+        default=0, ge=0, description="PostgreSQL connections a server process may open beyond "
+        "the pool in a burst, closed again when handed back. 0: a request waits for a pooled "
+        "connection instead.")
     redis_url: str | None = Field(
         default=None, description="Redis URL for realtime events between processes."
     )

@@ -106,9 +106,9 @@ async def test_a_burst_the_pool_can_hold_opens_no_connection_once_the_pool_is_fu
     async def transaction() -> None:
         nonlocal inside, most_inside
         async with database.unit_of_work() as session:
+            await session.execute(text("SELECT 1"))  # holds a connection from here
             inside += 1
             most_inside = max(most_inside, inside)
-            await session.execute(text("SELECT 1"))
             await asyncio.sleep(0.02)  # all of the burst's transactions overlap
             inside -= 1
 

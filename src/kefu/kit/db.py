@@ -263,14 +263,15 @@ SQLITE_POOL_SIZE = 5
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 20,
-                  max_overflow: int = 10) -> AsyncEngine:
+                  max_overflow: int = 0) -> AsyncEngine:
     """The process's engine. On PostgreSQL ``pool_size`` connections are kept once opened,
-    and up to ``max_overflow`` more are opened for a burst and closed when handed back.
-    Size the pool for a busy moment: a connection opened for a burst costs far more than
-    the transaction it serves (a server process, its start-up, every statement prepared
-    anew), and bursts come when the server is already behind (after a pause for garbage
-    collection, say). With 10, a chat server at 500 messages/s opened and closed about two
-    connections a second."""
+    and up to ``max_overflow`` more are opened for a burst and closed when handed back;
+    beyond that a task waits for a pooled connection (up to 30 s), which no task does while
+    holding one. Size the pool for a busy moment: a connection opened for a burst costs far
+    more than the transaction it serves (a server process, its start-up, every statement
+    prepared anew), and bursts come when the server is already behind (after a pause for
+    garbage collection, say). With 10 and 10 more for bursts, a chat server at 500
+    messages/s opened and closed about two connections a second."""
     if url.startswith("sqlite"):
         # The connection is made on aiosqlite's thread but some statements run on the
         # event loop's (see _run_on_sqlite), never two at once: the session awaits each.
@@ -315,7 +316,7 @@ class Database:
     """The engine and session factory of one process."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20,
-                 max_overflow: int = 10) -> None:
+                 max_overflow: int = 0) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo, pool_size=pool_size,
                                     max_overflow=max_overflow)
