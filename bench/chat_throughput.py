@@ -576,11 +576,14 @@ def placement(server: Server, seeded: Seeded, tally: Tally) -> dict[str, Any]:
 async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
                      rate: float, warm_up: float, arrivals: str, run: int = 1
                      ) -> dict[str, Any]:
-    from kefu.kit.db import create_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     loop = asyncio.get_running_loop()
     tally, stop = Tally(run=run), asyncio.Event()
-    engine = create_engine(url)
+    # SQLAlchemy's own engine, not the kit's: on SQLite the kit begins every transaction with
+    # BEGIN IMMEDIATE, and the count at the window's start took the write lock from the
+    # server (whose writers then waited in SQLite's busy handler: a queue at +0.0 s).
+    engine = create_async_engine(url)
     rss_idle = server.rss_mb
     agents_connected = asyncio.Barrier(len(seeded.agent_tokens) + 1)
     agents = [asyncio.create_task(agent_socket(server.ws(t), i, tally, stop, agents_connected))
