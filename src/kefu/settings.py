@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         default=0, ge=0, description="PostgreSQL connections a server process may open beyond "
         "the pool in a burst, closed again when handed back. 0: a request waits for a pooled "
         "connection instead.")
+    database_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a request waits for a pooled connection "
+        "before it is answered 503 busy (try again).")
     redis_url: str | None = Field(
         default=None, description="Redis URL for realtime events between processes."
     )

@@ -61,7 +61,8 @@ def ws_database_url() -> str:
 
 
 class Server:
-    def __init__(self, database_url: str, redis_url: str | None) -> None:
+    def __init__(self, database_url: str, redis_url: str | None,
+                 **settings: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkdtemp(prefix="kefu-ws-log-")) / "server.log"
@@ -70,6 +71,7 @@ class Server:
                "KEFU_LOG_JSON": "false", "KEFU_LOG_LEVEL": "WARNING",
                "KEFU_UPLOAD_DIR": str(self.log.parent / "uploads")}
         env.pop("KEFU_REDIS_URL", None)
+        env.update({f"KEFU_{name.upper()}": value for name, value in settings.items()})
         if redis_url:
             env["KEFU_REDIS_URL"] = redis_url
         kefu = Path(sys.executable).parent / "kefu"
@@ -122,7 +124,7 @@ async def world(ws_database_url: str) -> AsyncIterator[World]:
         async with db.unit_of_work() as session:
             store, _owner = await make_store(session)
             agent = await make_agent(session, store)
-            buyers = [await make_buyer(session) for _ in range(4)]
+            buyers = [await make_buyer(session) for _ in range(6)]
             await service.set_agent_status(session, principal(agent), "online", 50)
             agent_token = (await accounts.open_session(session, agent, "bearer")).token
             tokens = [(await accounts.open_session(session, b, "bearer")).token for b in buyers]
@@ -241,6 +243,57 @@ async def test_live_messages_both_ways(server: Server, world: World) -> None:
                                      "client_msg_id": "ws-a2", "text": " "}))
         error = await recv_until(agent, lambda f: f["type"] == "error")
         assert error["error"]["code"] == "empty_message" and error["client_msg_id"] == "ws-a2"
+
+
+@pytest.mark.skipif(not is_postgres(), reason="a row lock held from outside the server")
+async def test_a_send_that_finds_no_free_connection_is_answered_busy_and_may_be_resent(
+        ws_database_url: str, world: World) -> None:
+    """A server with one pooled connection: while one send holds it (waiting for a row lock
+    taken here), another socket's send gets no connection in time. It is answered `busy`,
+    the socket stays open, and the same frame sent again is stored once."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    small = Server(ws_database_url, None, database_pool_size="1",
+                   database_pool_timeout_seconds="0.5")
+    locker = create_async_engine(ws_database_url)
+    try:
+        first_token, second_token = world.buyer_tokens[4], world.buyer_tokens[5]
+        first = await _open(small.base, first_token, world.store_id)
+        second = await _open(small.base, second_token, world.store_id)
+        async with websockets.connect(small.ws(first_token)) as first_socket, \
+                websockets.connect(small.ws(second_token)) as second_socket:
+            await recv_until(first_socket, lambda f: f["type"] == "hello")
+            await recv_until(second_socket, lambda f: f["type"] == "hello")
+            frame = {"type": "send", "conversation_id": second, "client_msg_id": "busy-2",
+                     "text": "有货吗"}
+            async with locker.connect() as connection:
+                transaction = await connection.begin()
+                await connection.execute(text("SELECT id FROM chat_conversation WHERE id = :id "
+                                              "FOR UPDATE"), {"id": first})
+                await first_socket.send(json.dumps({
+                    "type": "send", "conversation_id": first, "client_msg_id": "busy-1",
+                    "text": "在吗"}))
+                await asyncio.sleep(0.5)  # the first send holds the connection, waiting
+                await second_socket.send(json.dumps(frame))
+                busy = await recv_until(second_socket, lambda f: f["type"] in ("error", "ack"))
+                assert busy["type"] == "error" and busy["client_msg_id"] == "busy-2"
+                assert busy["error"]["code"] == "busy"
+                assert busy["error"]["message"] == "系统繁忙，请稍后再试"
+                await transaction.rollback()
+            first_ack = await recv_until(first_socket, lambda f: f["type"] == "ack")
+            assert first_ack["client_msg_id"] == "busy-1" and first_ack["created"] is True
+            await second_socket.send(json.dumps(frame))  # the same frame again
+            second_ack = await recv_until(second_socket, lambda f: f["type"] == "ack")
+            assert second_ack["created"] is True and second_ack["message"]["text"] == "有货吗"
+        async with locker.connect() as connection:
+            stored = await connection.scalar(text(
+                "SELECT count(*) FROM chat_message WHERE conversation_id = :id "
+                "AND client_msg_id = 'busy-2'"), {"id": second})
+        assert stored == 1
+    finally:
+        await locker.dispose()
+        small.stop()
 
 
 async def test_a_bad_token_is_closed(server: Server) -> None:

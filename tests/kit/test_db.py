@@ -4,6 +4,7 @@ process queue in order instead of backing off."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sqlite3
 import time
@@ -123,6 +124,71 @@ async def test_a_burst_the_pool_can_hold_opens_no_connection_once_the_pool_is_fu
             assert first <= db_module.SQLITE_POOL_SIZE
     finally:
         await database.dispose()
+
+
+async def test_a_request_that_finds_no_free_connection_gets_503_busy(
+        committed_db: Database, settings: Any) -> None:
+    """Every pooled connection held for longer than the pool's timeout: the request is told
+    to try again (503, Retry-After, in the caller's language), not given a 500."""
+    import httpx
+
+    from kefu.web.app import create_app
+
+    size = 1 if is_postgres() else db_module.SQLITE_POOL_SIZE
+    database = Database(TEST_DATABASE_URL, pool_size=size, pool_timeout=0.2)
+    app = create_app(settings, db=database, run_sweeper=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with contextlib.AsyncExitStack() as held:
+            for _ in range(size):  # connections out of the pool, no transaction begun
+                await held.enter_async_context(database.engine.connect())
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                answer = await client.get("/api/conversations",
+                                          headers={"Authorization": "Bearer some-token"})
+                english = await client.get("/api/conversations",
+                                           headers={"Authorization": "Bearer some-token",
+                                                    "Accept-Language": "en"})
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["error"] == {"code": "busy", "message": "系统繁忙，请稍后再试"}
+        assert english.json()["error"]["message"] == \
+            "The system is busy. Please try again in a moment."
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            again = await client.get("/api/conversations",
+                                     headers={"Authorization": "Bearer some-token"})
+        assert again.status_code == 401  # connections back: the token is looked up, unknown
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's write lock")
+async def test_a_writer_that_waited_too_long_for_sqlites_lock_counts_as_busy(
+        committed_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 0.2)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the lock is held
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(holder())
+    try:
+        await holding.wait()
+        with pytest.raises(DBAPIError) as raised:
+            async with committed_db.unit_of_work() as session:
+                await session.execute(text("SELECT 1"))
+        assert db_module.is_database_busy(raised.value)
+    finally:
+        release.set()
+        await task
+    with pytest.raises(IntegrityError) as other:
+        async with committed_db.unit_of_work() as session:
+            await session.execute(text("CREATE TABLE IF NOT EXISTS busy_test (n INTEGER UNIQUE)"))
+            await session.execute(text("INSERT INTO busy_test VALUES (1), (1)"))
+    assert not db_module.is_database_busy(other.value)  # any other error is not "busy"
 
 
 _plain_metadata = MetaData()

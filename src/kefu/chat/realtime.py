@@ -25,8 +25,8 @@ from kefu.accounts import service as accounts
 from kefu.accounts.roles import Principal
 from kefu.chat import service
 from kefu.kit import clockstore
-from kefu.kit.db import Database
-from kefu.kit.errors import DomainError, NotAuthenticated
+from kefu.kit.db import Database, is_database_busy
+from kefu.kit.errors import DATABASE_BUSY, DomainError, NotAuthenticated
 from kefu.kit.events import Broker, Subscription, dumps
 from kefu.kit.i18n import gettext
 from kefu.kit.metrics import WEBSOCKETS_OPEN
@@ -206,6 +206,11 @@ class SocketSession:
         except BaseException as error:
             if marked is not None:  # not stored after all: the seq will come again
                 self.seen.pop(marked, None)
+            if is_database_busy(error):
+                # Nothing was stored: the client may send the same frame again (its
+                # client_msg_id makes a resend safe); the socket stays open.
+                await self.send(_error(client_msg_id, "busy", gettext(DATABASE_BUSY)))
+                return
             if not isinstance(error, DomainError):
                 raise
             await self.send(_error(client_msg_id, error.code,

@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -263,7 +264,7 @@ SQLITE_POOL_SIZE = 5
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 20,
-                  max_overflow: int = 0) -> AsyncEngine:
+                  max_overflow: int = 0, pool_timeout: float = 30.0) -> AsyncEngine:
     """The process's engine. On PostgreSQL ``pool_size`` connections are kept once opened,
     and up to ``max_overflow`` more are opened for a burst and closed when handed back;
     beyond that a task waits for a pooled connection (up to 30 s), which no task does while
@@ -276,11 +277,13 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20,
         # The connection is made on aiosqlite's thread but some statements run on the
         # event loop's (see _run_on_sqlite), never two at once: the session awaits each.
         engine = create_async_engine(url, echo=echo, pool_size=SQLITE_POOL_SIZE,
-                                     max_overflow=0, pool_reset_on_return=None,
+                                     max_overflow=0, pool_timeout=pool_timeout,
+                                     pool_reset_on_return=None,
                                      connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                                 pool_timeout=pool_timeout)
     _ping_idle_connections(engine)
     return engine
 
@@ -312,14 +315,25 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("stale pooled connection")
 
 
+def is_database_busy(error: BaseException) -> bool:
+    """The database could not take the work in time: no pooled connection came free
+    (SQLAlchemy's pool timeout) or SQLite's write lock did not (its busy timeout, or this
+    process's queue for it). Nothing was written; the same request may be tried again."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    original = getattr(error, "orig", None)
+    return isinstance(error, OperationalError) and \
+        isinstance(original, sqlite3.OperationalError) and "database is locked" in str(original)
+
+
 class Database:
     """The engine and session factory of one process."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20,
-                 max_overflow: int = 0) -> None:
+                 max_overflow: int = 0, pool_timeout: float = 30.0) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo, pool_size=pool_size,
-                                    max_overflow=max_overflow)
+                                    max_overflow=max_overflow, pool_timeout=pool_timeout)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

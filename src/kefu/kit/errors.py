@@ -15,6 +15,10 @@ def _(message: str) -> str:
     return message
 
 
+# Shown when the database could not take the work in time (kefu.kit.db.is_database_busy).
+DATABASE_BUSY = _("系统繁忙，请稍后再试")
+
+
 class DomainError(Exception):
     status_code = 400
     code = "bad_request"

@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     environment.globals["timezone"] = settings.timezone
     own_db = db is None
     database = db or Database(settings.database_url, pool_size=settings.database_pool_size,
-                              max_overflow=settings.database_max_overflow)
+                              max_overflow=settings.database_max_overflow,
+                              pool_timeout=settings.database_pool_timeout_seconds)
     sweeper_wanted = settings.run_sweeper_in_server if run_sweeper is None else run_sweeper
 
     @asynccontextmanager

@@ -9,9 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kefu.kit.errors import DomainError, NotAuthenticated
+from kefu.kit.db import is_database_busy
+from kefu.kit.errors import DATABASE_BUSY, DomainError, NotAuthenticated
 from kefu.kit.i18n import gettext
 from kefu.web.templating import render
 
@@ -65,10 +67,20 @@ def _is_out_of_range(error: DBAPIError) -> bool:
     return "out of range" in text or "too large" in text or "int64" in text
 
 
+async def database_busy_handler(request: Request, error: Exception) -> Response:
+    """No connection or write lock came free in time: nothing was written, so the client
+    may send the same request again (a message's client id makes that safe)."""
+    response = _error_response(request, 503, "busy", gettext(DATABASE_BUSY))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def database_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, DBAPIError)
     if _is_out_of_range(error):
         return await out_of_range_handler(request, error)
+    if is_database_busy(error):
+        return await database_busy_handler(request, error)
     raise error
 
 
@@ -78,3 +90,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(OverflowError, out_of_range_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(PoolTimeoutError, database_busy_handler)
