@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 import websockets  # noqa: E402
+from stall_probe import percentile  # noqa: E402  # (this folder is first on sys.path)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1/postgres"
 PG_BENCH = "postgresql+asyncpg://postgres@127.0.0.1/kefu_bench"
@@ -149,13 +150,6 @@ def watches(pid: int, inode: int) -> bool:
                     if line.startswith("tfd:") and line.split()[1] in fds:
                         return True
     return False
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 # --- databases ------------------------------------------------------------------------------

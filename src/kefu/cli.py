@@ -137,7 +137,8 @@ def worker(
         await broker.start()
         set_broker(broker)
         listener = asyncio.create_task(cache.listen_for_invalidations())
-        db = Database(settings.database_url, pool_size=2)  # the sweeper works one item at a time
+        db = Database(settings.database_url, pool_size=2,  # the sweeper works one at a time
+                      pool_timeout=settings.database_pool_timeout_seconds)
         sweeper = make_sweeper(db, settings)
         if name:
             sweeper.worker = name

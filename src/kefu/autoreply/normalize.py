@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from kefu.kit.memo import TextMemo
 
 __all__ = [
     "chinese_to_number",
@@ -362,23 +363,6 @@ def remove_particles(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-# As in diversion.normalize: short messages (and keywords) repeat across buyers and are
-# kept; a longer one repeats only while one message is handled (the guard, the matcher, its
-# second try), so only the last few are kept: kept for long, each unique text's entry would
-# reach the oldest garbage-collector generation and hasten its full collections.
-SHARED_UP_TO = 16
-
-
-@lru_cache(maxsize=4096)
-def _normalize_shared(text: str, strip_particles: bool) -> str:
-    return _normalize(text, strip_particles)
-
-
-@lru_cache(maxsize=32)
-def _normalize_recent(text: str, strip_particles: bool) -> str:
-    return _normalize(text, strip_particles)
-
-
 def _normalize(text: str, strip_particles: bool) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = to_simplified(text)
@@ -394,10 +378,12 @@ def _normalize(text: str, strip_particles: bool) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_normalize_memo = TextMemo(_normalize)
+
+
 def clear_caches() -> None:
     """Forget cached normalisations (for benchmarks)."""
-    _normalize_shared.cache_clear()
-    _normalize_recent.cache_clear()
+    _normalize_memo.cache_clear()
 
 
 def normalize(text: str, *, strip_particles: bool = True) -> str:
@@ -406,8 +392,4 @@ def normalize(text: str, *, strip_particles: bool = True) -> str:
     With ``strip_particles=False`` the sentence particles stay (吗 tells a question from a
     statement, which the after-sales guard needs).
     """
-    if len(text) <= SHARED_UP_TO:
-        return _normalize_shared(text, strip_particles)
-    if len(text) <= 2000:
-        return _normalize_recent(text, strip_particles)
-    return _normalize(text, strip_particles)
+    return _normalize_memo(text, strip_particles)  # memoised: see kefu.kit.memo

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from kefu.kit.memo import TextMemo
+
 __all__ = [
     "HEART",
     "Normalized",
@@ -478,28 +480,9 @@ def _convert_lookalikes(text: str, boundary: bytearray,
     return "".join(chars), disguise
 
 
-# Short messages repeat across buyers (在吗, 包邮吗, 加微信): those are kept. Longer ones are
-# nearly all unique and repeat only while one message is handled (every screen that reads
-# it), so only the last few are kept. Kept for long, each unique text's entry would outlive
-# the young generations' collections and land in the oldest, and that generation's growth
-# is what sets off the full collections that stall every socket of the process.
-SHARED_UP_TO = 16
-
-
-@lru_cache(maxsize=4096)
-def _normalize_shared(text: str) -> Normalized:
-    return _normalize(text)
-
-
-@lru_cache(maxsize=32)
-def _normalize_recent(text: str) -> Normalized:
-    return _normalize(text)
+_normalize_memo = TextMemo(_normalize)
 
 
 def normalize(text: str) -> Normalized:
-    """Normalise ``text`` (cached: see SHARED_UP_TO)."""
-    if len(text) <= SHARED_UP_TO:
-        return _normalize_shared(text)
-    if len(text) <= 2000:
-        return _normalize_recent(text)
-    return _normalize(text)
+    """Normalise ``text`` (memoised: see kefu.kit.memo)."""
+    return _normalize_memo(text)
