@@ -59,14 +59,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
+import uvloop  # noqa: E402
 import websockets  # noqa: E402
-from stall_probe import percentile  # noqa: E402  # (this folder is first on sys.path)
+from machine import PG_ADMIN, asyncpg_round_trip_us, python_loop_ms  # noqa: E402  # (this folder)
+from stall_probe import percentile  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1/postgres"
 PG_BENCH = "postgresql+asyncpg://postgres@127.0.0.1/kefu_bench"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "bench-secret-key"
-LOST_AFTER = 15.0  # seconds: a buyer message with no answer by then is lost
+# seconds: a buyer message with no answer by then counts as unanswered (late or never: the
+# benchmark cannot tell; the server's stored count beside it can)
+UNANSWERED_AFTER = 15.0
 LATE = 0.005  # seconds: an open-loop send this far behind its schedule counts as late
 
 
@@ -399,8 +402,8 @@ class Tally:
     send_from: float = 0.0  # open loop: the schedule's start (warm-up included)
     errors: dict[str, int] = field(default_factory=dict)  # error frames by code
     first_errors: dict[str, dict[str, Any]] = field(default_factory=dict)  # one of each
-    lost: int = 0
-    counting: bool = True  # closed loops: count lost messages
+    unanswered: int = 0
+    counting: bool = True  # closed loops: count unanswered messages
     run: int = 1  # in the client message ids: a later run's sends are not resends
 
     def received(self, key: str | None, at: float) -> None:
@@ -410,7 +413,7 @@ class Tally:
 
     def error(self, frame: dict[str, Any]) -> None:
         """A refused message (e.g. by the diversion screen): counted as an error, and the
-        buyer's message it asks or answers is not waited for or counted as lost."""
+        buyer's message it asks or answers is not waited for or counted as unanswered."""
         code = str((frame.get("error") or {}).get("code"))
         self.errors[code] = self.errors.get(code, 0) + 1
         self.first_errors.setdefault(code, frame)
@@ -475,12 +478,12 @@ async def closed_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
         await ws.send(buyer_frame(conversation_id, key))
         replied = asyncio.ensure_future(reply.wait())
         stopping = asyncio.ensure_future(stop.wait())
-        finished, _ = await asyncio.wait({replied, stopping}, timeout=LOST_AFTER,
+        finished, _ = await asyncio.wait({replied, stopping}, timeout=UNANSWERED_AFTER,
                                          return_when=asyncio.FIRST_COMPLETED)
         replied.cancel()
         stopping.cancel()
         if not finished and tally.counting:
-            tally.lost += 1  # no answer within 15 s
+            tally.unanswered += 1  # no answer within 15 s
 
 
 async def open_loop(ws: Any, conversation_id: int, index: int, tally: Tally,
@@ -536,8 +539,8 @@ async def buyer_socket(url: str, conversation_id: int, index: int, tally: Tally,
                 if event is not None:
                     event.set()
                 sent = tally.awaiting.pop(key, None)
-                if sent is not None and received - sent > LOST_AFTER and tally.in_window(sent):
-                    tally.lost += 1  # answered, but too late
+                if sent is not None and received - sent > UNANSWERED_AFTER and tally.in_window(sent):
+                    tally.unanswered += 1  # answered, but too late
 
         listener = asyncio.create_task(listen())
         await connected.wait()
@@ -616,12 +619,12 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     rss_busy = server.rss_mb
     tally.counting = False
     if period:  # wait for the answers still due, at most 15 s
-        deadline = loop.time() + LOST_AFTER
-        for _poll in range(int(LOST_AFTER * 10)):
+        deadline = loop.time() + UNANSWERED_AFTER
+        for _poll in range(int(UNANSWERED_AFTER * 10)):
             if loop.time() >= deadline or not any(map(tally.in_window, tally.awaiting.values())):
                 break
             await asyncio.sleep(0.1)
-        tally.lost += sum(map(tally.in_window, tally.awaiting.values()))
+        tally.unanswered += sum(map(tally.in_window, tally.awaiting.values()))
     stop.set()
     probed = await finish_probe(probe)
     await asyncio.wait([*buyers, *agents], timeout=20)
@@ -651,7 +654,7 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
         "max_ms": max(latencies, default=math.nan) * 1000,
         "mean_ms": (statistics.fmean(latencies) * 1000) if latencies else math.nan,
         "errors": sum(tally.errors.values()), "error_codes": tally.errors,
-        "first_errors": list(tally.first_errors.values()), "lost": tally.lost,
+        "first_errors": list(tally.first_errors.values()), "unanswered": tally.unanswered,
         "server_cpu_percent": 100 * server_cpu / cpu_elapsed,
         "server_cpu_ms_per_message": 1000 * server_cpu / delivered if delivered else None,
         "client_cpu_percent": 100 * client_cpu / cpu_elapsed,
@@ -744,7 +747,7 @@ def median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
 def goals(r: dict[str, Any]) -> list[str]:
     """The issue's goals, as far as this run can judge them."""
     share, offered = r["percent_of_raw_commits"], r["offered_per_second"]
-    kept_up = bool(offered) and r["messages_per_second"] >= 0.95 * offered and not r["lost"]
+    kept_up = bool(offered) and r["messages_per_second"] >= 0.95 * offered and not r["unanswered"]
     if share >= 50:
         verdict = "met"
     elif kept_up and offered < r["raw_commits_per_second"] / 2:
@@ -815,12 +818,15 @@ def slowest_moments(tally: Tally, open_loop: bool, clock_offset: float,
             for index, found in worst]
 
 
-def report(results: list[dict[str, Any]]) -> None:
+def report(results: list[dict[str, Any]], machine: dict[str, float]) -> None:
     print()
+    print(f"machine: a fixed Python loop took {machine['python_loop_ms']:.0f} ms of CPU, a bare "
+          f"asyncpg round trip {machine['asyncpg_round_trip_us']:.0f} µs (before the runs; "
+          f"see machine.py)")
     print(f"{'database':<11}{'workers':>8}{'clients':>8}{'offered':>8}{'msg/s':>8}"
           f"{'% raw':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
           f"{'raw commits/s (pooled/kit)':>28}{'RSS idle/conn/busy MB':>24}"
-          f"{'errors/lost':>13}")
+          f"{'errors/unanswered':>19}")
     for r in results:
         rss = f"{r['rss_idle_mb']:.0f}/{r['rss_connected_mb']:.0f}/{r['rss_busy_mb']:.0f}"
         raw = f"{r['raw_commits_per_second']:.0f}/{r['raw_commits_per_second_kit_engine']:.0f}"
@@ -828,7 +834,7 @@ def report(results: list[dict[str, Any]]) -> None:
         print(f"{r['database']:<11}{r['workers']:>8}{r['clients']:>8}{offered:>8}"
               f"{r['messages_per_second']:>8.0f}{r['percent_of_raw_commits']:>6.0f}%"
               f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>8.0f}{raw:>28}"
-              f"{rss:>24}{str(r['errors']) + '/' + str(r['lost']):>13}")
+              f"{rss:>24}{str(r['errors']) + '/' + str(r['unanswered']):>19}")
     for r in results:
         print(f"{r['database']}: {r['stored_per_second']:.0f} messages/s stored in all "
               f"(with automatic answers); "
@@ -936,10 +942,14 @@ def main() -> None:
     wanted = min(hard, max(soft, args.idle * 2 + 1000))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the server inherits it
     os.environ.setdefault("KEFU_SECRET_KEY", SECRET)
+    machine = {"python_loop_ms": python_loop_ms(),
+               "asyncpg_round_trip_us": uvloop.run(asyncpg_round_trip_us())}  # as the server
     results = []
     for kind in args.databases:
         results.extend(asyncio.run(bench_one(kind, args)))
-    report(results)
+    for result in results:
+        result["machine"] = machine
+    report(results, machine)
 
 
 if __name__ == "__main__":

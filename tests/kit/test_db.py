@@ -351,6 +351,66 @@ async def test_a_finished_unit_of_work_is_freed_without_the_cycle_collector(
         gc.enable()
 
 
+async def test_every_way_out_of_a_unit_of_work_hands_its_connection_back(
+        plain_db: Database) -> None:
+    # A unit of work whose transaction ended is closed without I/O; one still inside its
+    # transaction (cancelled while waiting, say) must still roll back and give the
+    # connection back, or the pool runs dry.
+    pool = plain_db.engine.sync_engine.pool
+    holding = asyncio.Event()
+
+    async def cancelled_inside() -> None:
+        async with plain_db.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "undone", "at": None, "data": None})
+            holding.set()
+            await asyncio.sleep(60)
+
+    for turn in range(3):
+        async with plain_db.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": f"kept{turn}", "at": None,
+                                                  "data": None})
+        assert not session.sync_session.in_transaction()
+        with contextlib.suppress(RuntimeError):
+            async with plain_db.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": "failed", "at": None,
+                                                      "data": None})
+                raise RuntimeError("the request fails")
+        task = asyncio.create_task(cancelled_inside())
+        await holding.wait()
+        holding.clear()
+        assert pool.checkedout() == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.checkedout() == 0
+    # Cancelled again while rolling back: still inside its transaction when it closes.
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    rollback = AsyncSession.rollback
+    rolling_back = asyncio.Event()
+
+    async def slow_rollback(session: AsyncSession) -> None:
+        rolling_back.set()
+        await asyncio.sleep(60)
+        await rollback(session)
+
+    task = asyncio.create_task(cancelled_inside())
+    await holding.wait()
+    AsyncSession.rollback = slow_rollback  # type: ignore[method-assign]
+    try:
+        task.cancel()
+        await rolling_back.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        AsyncSession.rollback = rollback  # type: ignore[method-assign]
+    assert pool.checkedout() == 0
+    async with plain_db.unit_of_work() as session:
+        names = list(await session.scalars(select(_plain_table.c.name)))
+    assert sorted(names) == ["kept0", "kept1", "kept2"]
+
+
 class _Trips:
     """The calls the test makes aiosqlite's thread run (each is one trip there and back)."""
 
