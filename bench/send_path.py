@@ -3,7 +3,7 @@
 ``chat_throughput.py`` measures the whole server, where a slow machine, the clients and the
 socket frames all move the figure. This one calls the service as the socket handler does
 (``Database.unit_of_work`` around ``chat.service.send_message``, a buyer's question and its
-agent's answer in turn, one after another) and prints, per message, the process's CPU and the
+agent's answer in turn, one after another, or ``--concurrency`` buyers at once) and prints, per message, the process's CPU and the
 wall time, on a fresh, migrated database with the same seed as ``chat_throughput.py``.
 Beside it, the machine's speed: the CPU of a bare asyncpg round trip (PostgreSQL) and of a
 fixed pure-Python loop, so that figures from different days can be compared.
@@ -138,19 +138,28 @@ async def bench_one(kind: str, args: argparse.Namespace, phases: PhaseTimes | No
                                         client_msg_id=f"a{n}", text=f"收到 b{n}，马上为您处理",
                                         login=(agent_token, "bearer"))
 
-        n = 0
-        for _ in range(args.warm_up):  # each conversation's welcome, the pool, the caches
-            await ask_and_answer(n)
-            n += 1
+        async def in_turn(first: int, count: int) -> None:
+            """Questions ``first``, ``first + concurrency``, … (one conversation each time
+            for the same task, as long as the concurrency divides the buyers)."""
+            for k in range(count):
+                await ask_and_answer(first + k * args.concurrency)
+
+        async def questions(start: int, count: int) -> None:
+            per_task = count // args.concurrency
+            await asyncio.gather(*(in_turn(start + t, per_task)
+                                   for t in range(args.concurrency)))
+
+        n = (args.warm_up // args.concurrency) * args.concurrency
+        await questions(0, n)  # each conversation's welcome, the pool, the caches
         results = []
         for run in range(1, args.runs + 1):
             if phases is not None:
                 phases.clear()
+            count = (args.messages // 2 // args.concurrency) * args.concurrency
             wall, cpu = time.perf_counter(), time.process_time()
-            for _ in range(args.messages // 2):
-                await ask_and_answer(n)
-                n += 1
-            messages = 2 * (args.messages // 2)
+            await questions(n, count)
+            n += count
+            messages = 2 * count
             result: dict[str, Any] = {
                 "database": kind, "run": run, "messages": messages,
                 "cpu_us_per_message": (time.process_time() - cpu) * 1e6 / messages,
@@ -176,11 +185,16 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=300, help="questions and answers")
     parser.add_argument("--stores", type=int, default=2, help="one agent each")
     parser.add_argument("--buyers-per-store", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="buyers asking at once (each waits for its answer to be stored "
+                             "before the next question); at most the number of buyers")
     parser.add_argument("--phases", action="store_true",
                         help="CPU inside each step of the path (slows it a little)")
     args = parser.parse_args()
-    if args.messages < 2 or args.runs < 1:
-        parser.error("--messages must be at least 2 and --runs at least 1")
+    if args.messages < 2 * args.concurrency or args.runs < 1 or not (
+            1 <= args.concurrency <= args.stores * args.buyers_per_store):
+        parser.error("--messages must be at least twice --concurrency, --runs at least 1, "
+                     "and --concurrency between 1 and the number of buyers")
     os.environ.setdefault("KEFU_SECRET_KEY", SECRET)
     os.environ.setdefault("KEFU_MODE", "prod")
     os.environ.setdefault("KEFU_LOG_LEVEL", "WARNING")

@@ -1,4 +1,5 @@
-"""The serving entry point builds its lazy tables and freezes start-up objects."""
+"""The serving entry point builds its lazy tables, freezes start-up objects and spaces out
+the garbage collector's full collections."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import sys
 from pathlib import Path
 
 
-def test_app_factory_warms_up_and_freezes_startup_objects(tmp_path: Path) -> None:
+def test_app_factory_warms_up_freezes_startup_objects_and_spaces_out_full_collections(tmp_path: Path) -> None:
     script = (
         "import gc, sys\n"
         "from kefu.web.app import app_factory\n"
         "from kefu.diversion.detector import default_detector\n"
         "from kefu.autoreply.synonyms import default_tagger\n"
+        "assert gc.get_threshold()[2] == 10\n"  # Python's default, until the app starts
         "app_factory()\n"
+        "from kefu.kit.runtime import FULL_COLLECTION_AFTER\n"
+        "assert gc.get_threshold()[2] == FULL_COLLECTION_AFTER > 10\n"
         "assert default_detector.cache_info().currsize == 1\n"
         "assert default_tagger.cache_info().currsize == 1\n"
         "assert 'pypinyin' not in sys.modules\n"

@@ -107,5 +107,5 @@ def app_factory() -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings)
     domains.warm_up()
-    log.info("warmed up", frozen_objects=runtime.freeze_startup_objects())
+    log.info("warmed up", frozen_objects=runtime.configure_garbage_collector())
     return app
