@@ -18,6 +18,9 @@ For each database (SQLite, PostgreSQL) it:
    all its processes) and the client's own CPU and lag behind its schedule;
 4. optionally opens many idle sockets and reports the server's memory per socket.
 
+First it prints how fast the machine is right now (``machine.py``: a fixed Python loop, a bare
+asyncpg round trip), so that runs from different days can be compared.
+
 Loopback only, bounded in time. Usage::
 
     .venv/bin/python bench/chat_throughput.py                       # both databases
