@@ -18,8 +18,9 @@ For each database (SQLite, PostgreSQL) it:
    all its processes) and the client's own CPU and lag behind its schedule;
 4. optionally opens many idle sockets and reports the server's memory per socket.
 
-First it prints how fast the machine is right now (``machine.py``: a fixed Python loop, a bare
-asyncpg round trip), so that runs from different days can be compared.
+Before the runs it measures how fast the machine is right now (``machine.py``: a fixed Python
+loop, a bare asyncpg round trip) and prints it with the figures, so that runs from different
+days can be compared.
 
 Loopback only, bounded in time. Usage::
 
@@ -821,11 +822,12 @@ def slowest_moments(tally: Tally, open_loop: bool, clock_offset: float,
             for index, found in worst]
 
 
-def report(results: list[dict[str, Any]], machine: dict[str, float]) -> None:
+def report(results: list[dict[str, Any]], machine: dict[str, float | None]) -> None:
     print()
-    print(f"machine: a fixed Python loop took {machine['python_loop_ms']:.0f} ms of CPU, a bare "
-          f"asyncpg round trip {machine['asyncpg_round_trip_us']:.0f} µs (before the runs; "
-          f"see machine.py)")
+    round_trip = machine["asyncpg_round_trip_us"]
+    print(f"machine, before the runs (see machine.py): a fixed Python loop took "
+          f"{machine['python_loop_ms']:.0f} ms of CPU"
+          + (f", a bare asyncpg round trip {round_trip:.0f} µs" if round_trip else ""))
     print(f"{'database':<11}{'workers':>8}{'clients':>8}{'offered':>8}{'msg/s':>8}"
           f"{'% raw':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
           f"{'raw commits/s (pooled/kit)':>28}{'RSS idle/conn/busy MB':>24}"
@@ -945,8 +947,11 @@ def main() -> None:
     wanted = min(hard, max(soft, args.idle * 2 + 1000))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the server inherits it
     os.environ.setdefault("KEFU_SECRET_KEY", SECRET)
-    machine = {"python_loop_ms": python_loop_ms(),
-               "asyncpg_round_trip_us": uvloop.run(asyncpg_round_trip_us())}  # as the server
+    machine: dict[str, float | None] = {
+        "python_loop_ms": python_loop_ms(),
+        # (on uvloop, as the server; only where PostgreSQL is measured, so runs there)
+        "asyncpg_round_trip_us": uvloop.run(asyncpg_round_trip_us())
+        if "postgresql" in args.databases else None}
     results = []
     for kind in args.databases:
         results.extend(asyncio.run(bench_one(kind, args)))

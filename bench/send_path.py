@@ -139,8 +139,8 @@ async def bench_one(kind: str, args: argparse.Namespace, phases: PhaseTimes | No
                                         login=(agent_token, "bearer"))
 
         async def in_turn(first: int, count: int) -> None:
-            """Questions ``first``, ``first + concurrency``, … (one conversation each time
-            for the same task, as long as the concurrency divides the buyers)."""
+            """Questions ``first``, ``first + concurrency``, …: the same conversations for
+            the same task (the concurrency divides the buyers)."""
             for k in range(count):
                 await ask_and_answer(first + k * args.concurrency)
 
@@ -191,10 +191,16 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true",
                         help="CPU inside each step of the path (slows it a little)")
     args = parser.parse_args()
-    if args.messages < 2 * args.concurrency or args.runs < 1 or not (
-            1 <= args.concurrency <= args.stores * args.buyers_per_store):
+    buyers = args.stores * args.buyers_per_store
+    if args.messages < 2 * args.concurrency or args.runs < 1 or args.concurrency < 1 \
+            or buyers % args.concurrency:
+        # (each task keeps to its own conversations only when the concurrency divides the
+        # buyers: two sends at once in one conversation would wait for each other's lock)
         parser.error("--messages must be at least twice --concurrency, --runs at least 1, "
-                     "and --concurrency between 1 and the number of buyers")
+                     "and --concurrency must divide the number of buyers")
+    if args.phases and args.concurrency > 1:
+        # The steps are timed around their awaits: other tasks' CPU would be counted in.
+        parser.error("--phases times one buyer at a time: leave out --concurrency")
     os.environ.setdefault("KEFU_SECRET_KEY", SECRET)
     os.environ.setdefault("KEFU_MODE", "prod")
     os.environ.setdefault("KEFU_LOG_LEVEL", "WARNING")

@@ -408,3 +408,16 @@ async def test_two_processes_joined_by_redis(redis_pair: tuple[Server, Server],
         assert caught["message"]["text"] == "你离线时的消息"
         assert caught["message"]["seq"] == last_seq + 1
         await recv_until(buyer, lambda f: f["type"] == "resumed")
+
+
+def test_a_busy_socket_remembers_only_its_recent_message_events() -> None:
+    # Each remembered event costs memory for as long as the socket is open: a server with
+    # thousands of busy sockets must not keep thousands of entries for each.
+    from kefu.chat import realtime
+
+    socket_ = realtime.SocketSession(None, None, None, None, None, "token", "bearer")  # type: ignore[arg-type]
+    for seq in range(1, 10_001):
+        assert socket_._mark_seen((7, seq))
+    assert len(socket_.seen) == realtime._SEEN_LIMIT <= 256
+    assert not socket_._mark_seen((7, 10_000))  # the broker's copy of a recent one: skipped
+    assert socket_._mark_seen((7, 1))  # long gone: sent again, and the client dedupes it

@@ -352,11 +352,22 @@ async def test_a_finished_unit_of_work_is_freed_without_the_cycle_collector(
 
 
 async def test_every_way_out_of_a_unit_of_work_hands_its_connection_back(
-        plain_db: Database) -> None:
-    # A unit of work whose transaction ended is closed without I/O; one still inside its
-    # transaction (cancelled while waiting, say) must still roll back and give the
-    # connection back, or the pool runs dry.
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A unit of work whose transaction ended (committed, or rolled back on an error or a
+    # cancel) is closed without AsyncSession.close, which would spend a task and a greenlet
+    # on it; one still inside its transaction (cancelled again while rolling back) must
+    # still roll back through it and give the connection back, or the pool runs dry.
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     pool = plain_db.engine.sync_engine.pool
+    closes: list[AsyncSession] = []
+    close = AsyncSession.close
+
+    async def counted_close(session: AsyncSession) -> None:
+        closes.append(session)
+        await close(session)
+
+    monkeypatch.setattr(AsyncSession, "close", counted_close)
     holding = asyncio.Event()
 
     async def cancelled_inside() -> None:
@@ -365,26 +376,34 @@ async def test_every_way_out_of_a_unit_of_work_hands_its_connection_back(
             holding.set()
             await asyncio.sleep(60)
 
+    async def cancel_while_holding(then: Any = None) -> None:
+        holding.clear()
+        task = asyncio.create_task(cancelled_inside())
+        try:
+            async with asyncio.timeout(10):
+                await holding.wait()
+                assert pool.checkedout() == 1
+                task.cancel()
+                if then is not None:
+                    await then()
+                    task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+        finally:
+            task.cancel()  # a failed assertion must not leave it holding the connection
+
     for turn in range(3):
         async with plain_db.unit_of_work() as session:
             await _PLAIN_INSERT.execute(session, {"name": f"kept{turn}", "at": None,
                                                   "data": None})
-        assert not session.sync_session.in_transaction()
         with contextlib.suppress(RuntimeError):
             async with plain_db.unit_of_work() as session:
                 await _PLAIN_INSERT.execute(session, {"name": "failed", "at": None,
                                                       "data": None})
                 raise RuntimeError("the request fails")
-        task = asyncio.create_task(cancelled_inside())
-        await holding.wait()
-        holding.clear()
-        assert pool.checkedout() == 1
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_while_holding()
         assert pool.checkedout() == 0
-    # Cancelled again while rolling back: still inside its transaction when it closes.
-    from sqlalchemy.ext.asyncio import AsyncSession
+    assert closes == []  # every one of them ended its transaction first
 
     rollback = AsyncSession.rollback
     rolling_back = asyncio.Event()
@@ -394,17 +413,13 @@ async def test_every_way_out_of_a_unit_of_work_hands_its_connection_back(
         await asyncio.sleep(60)
         await rollback(session)
 
-    task = asyncio.create_task(cancelled_inside())
-    await holding.wait()
-    AsyncSession.rollback = slow_rollback  # type: ignore[method-assign]
-    try:
-        task.cancel()
+    async def wait_for_the_rollback() -> None:
         await rolling_back.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    finally:
-        AsyncSession.rollback = rollback  # type: ignore[method-assign]
+
+    monkeypatch.setattr(AsyncSession, "rollback", slow_rollback)
+    await cancel_while_holding(wait_for_the_rollback)
+    monkeypatch.setattr(AsyncSession, "rollback", rollback)
+    assert len(closes) == 1  # closed as before, inside its transaction
     assert pool.checkedout() == 0
     async with plain_db.unit_of_work() as session:
         names = list(await session.scalars(select(_plain_table.c.name)))

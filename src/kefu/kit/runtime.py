@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 
 # A full collection comes after this many collections of the middle generation (Python's
-# default: 10), and still only once the objects that reached the oldest generation since
-# the last one number a quarter of those it kept. Under load a chat server promotes the
-# objects of the requests in flight at each young collection: with the default, a full
-# collection came about once a minute at 300 messages/s on a two-core test machine, each
-# holding every socket of the process for 40–100 ms (more than the whole p99 budget of a
-# message). At 100, none came in two minutes of the same load, and memory did not grow
-# measurably: most of what is promoted dies by reference counting, and cyclic garbage
-# only waits longer.
+# default: 10), and only once the objects promoted to the oldest generation since the last
+# one number a quarter of those it kept. Under load a chat server promotes the objects of
+# the requests in flight at each young collection, so the count decides: with the default,
+# a full collection came every 45–60 s at 300 messages/s on a two-core test machine, each
+# holding every socket of the process for 58–118 ms (more than a message's whole p99
+# budget) and freeing almost nothing. At 100 none came in seven minutes of that load, with
+# the same memory curve: up to ten times less often. The price: cyclic garbage that
+# reaches the oldest generation (tracebacks, cancelled tasks, a closed socket's objects)
+# waits up to ten times longer, and the full collection that frees it walks it too; most of
+# what is promoted dies by reference counting instead. (docs/operations.md has the figures.)
 FULL_COLLECTION_AFTER = 100
 
 
