@@ -150,7 +150,7 @@ async def bench_one(kind: str, args: argparse.Namespace, phases: PhaseTimes | No
                                    for t in range(args.concurrency)))
 
         n = (args.warm_up // args.concurrency) * args.concurrency
-        await questions(0, n)  # each conversation's welcome, the pool, the caches
+        await questions(0, n)  # the pool, the caches
         results = []
         for run in range(1, args.runs + 1):
             if phases is not None:
