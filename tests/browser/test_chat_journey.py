@@ -302,6 +302,8 @@ def test_refused_message_shown_inline_and_resend_keeps_its_id(
     # Resolve: the conversation ends for both sides and moves to 已解决.
     owner.click("[data-testid=resolve-button]")
     owner.wait_for_selector(".chat-scroll:not([hidden]) .msg.system >> text=本次会话已结束")
+    # The label follows the conversation's update, which may land a moment after the note.
+    owner.locator("[data-role=conv-status]", has_text="已解决").wait_for(timeout=10_000)
     assert owner.locator("[data-role=conv-status]").inner_text() == "已解决"
     owner.click("[data-filter=resolved]")
     owner.locator("[data-testid=inbox-item]", has_text="王同学").wait_for()
