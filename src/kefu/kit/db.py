@@ -269,10 +269,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20,
     """The process's engine. On PostgreSQL ``pool_size`` connections are kept once opened,
     and up to ``max_overflow`` more are opened for a burst and closed when handed back;
     beyond that a task waits for a pooled connection (up to ``pool_timeout`` seconds),
-    which no task does while holding one. Size the pool for a busy moment: a connection opened for a burst costs far
-    more than the transaction it serves (a server process, its start-up, every statement
-    prepared anew), and bursts come when the server is already behind (after a pause for
-    garbage collection, say). With 10 and 10 more for bursts, a chat server at 500
+    which no task does while holding one. Size the pool for a busy moment: a connection
+    opened for a burst costs far more than the transaction it serves (a server process, its
+    start-up, every statement prepared anew), and bursts come when the server is already
+    behind (after a pause for garbage collection, say). With 10 and 10 more for bursts, a chat server at 500
     messages/s opened and closed about two connections a second."""
     if url.startswith("sqlite"):
         # The connection is made on aiosqlite's thread but some statements run on the
