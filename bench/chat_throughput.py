@@ -45,6 +45,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -313,9 +314,11 @@ class Server:
         if os.environ.get("BENCH_PROFILE"):  # a profile of the server, written on exit
             command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"],
                        "-m", "kefu.cli", *command[1:]]
-        self.process = subprocess.Popen(
-            command, env=env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its warnings (JSON lines): the event loop's stalls are read back for each run.
+        self.log_path = Path(tempfile.mkdtemp(prefix="kefu-bench-log-")) / "server.log"
+        with self.log_path.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             if self._ready():
@@ -379,6 +382,27 @@ class Server:
         """How many of these client connections each worker holds."""
         owners = self.owners(client_ports)
         return [owners.count(pid) for pid in self.worker_pids()]
+
+    def loop_stalls(self, since: float, until: float) -> list[dict[str, Any]]:
+        """The server's ``event loop blocked`` warnings logged between two Unix times: how
+        long the loop was held, the garbage collections meanwhile and the innermost frame
+        of the project's code that held it (see kefu.kit.loopwatch)."""
+        stalls = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if '"event loop blocked"' not in line:
+                continue
+            entry = json.loads(line)
+            at = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
+            if since <= at <= until:
+                frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', entry["stack"] or "")
+                ours = [f"{Path(f).name}:{n} {fn}" for f, n, fn in frames if "/kefu/" in f]
+                stalls.append({"at": at, "held_ms": entry["held_ms"],
+                               "loop_cpu_ms": entry["loop_cpu_ms"],
+                               "gc": entry["garbage_collections"],
+                               "where": ours[-1] if ours else (
+                                   f"{Path(frames[-1][0]).name}:{frames[-1][1]} {frames[-1][2]}"
+                                   if frames else "no stack taken")})
+        return stalls
 
     def stop(self) -> None:
         tree = self.pids()
@@ -643,6 +667,8 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
         tally.unanswered += sum(map(tally.in_window, tally.awaiting.values()))
     stop.set()
     probed = await finish_probe(probe)
+    window_opened = tally.window[0] - (loop.time() - time.time())  # as a Unix time
+    stalls = server.loop_stalls(window_opened, window_opened + seconds)
     await asyncio.wait([*buyers, *agents], timeout=20)
     for task in [*buyers, *agents]:
         task.cancel()
@@ -655,7 +681,7 @@ async def throughput(server: Server, seeded: Seeded, url: str, seconds: float,
     lags = tally.lags
     return {
         "slowest_moments": slowest_moments(tally, period > 0, loop.time() - time.time()),
-        "probe": probed, "machine_steal_percent": machine["steal"],
+        "probe": probed, "loop_stalls": stalls, "machine_steal_percent": machine["steal"],
         "machine_iowait_percent": machine["iowait"],
         "workers": server.workers,
         "offered_per_second": rate or None,  # None: closed loops
@@ -871,6 +897,14 @@ def report(results: list[dict[str, Any]], machine: dict[str, float | None]) -> N
                 f"{m['at']} (+{m['offset_s']} s) max {m['max_ms']:.0f} ms, "
                 f"{m['over_50_ms']} of {m['delivered']} over 50 ms"
                 for m in r["slowest_moments"]))
+        if r.get("loop_stalls"):
+            stalls = r["loop_stalls"]
+            print(f"{r['database']}: the server's event loop was held 100 ms or more "
+                  f"{len(stalls)} time(s) in the window: " + "; ".join(
+                      f"{datetime.fromtimestamp(m['at'], UTC).strftime('%H:%M:%S.%f')[:-3]} "
+                      f"{m['held_ms']} ms ({m['loop_cpu_ms']} ms of its CPU) in {m['where']}"
+                      + "".join(f", GC gen{g['generation']} {g['ms']:.0f} ms" for g in m["gc"])
+                      for m in stalls[:5]))
         probed = r.get("probe")
         if probed:
             commit, wake = probed["commit"], probed["wake_up"]

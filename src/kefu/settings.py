@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, description="Upload size cap.")
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING …).")
     log_json: bool = Field(default=True, description="JSON log lines (else console lines).")
+    event_loop_warn_seconds: float = Field(
+        default=0.1, ge=0, description="Log a warning, with the stack of what held it, when "
+        "one piece of work holds a server process's event loop longer than this (every "
+        "socket of the process waits meanwhile); 0 turns the watch and its lag metric off.")
     session_ttl_days: int = Field(default=14, description="Login session lifetime.")
     login_max_failures: int = Field(default=5, description="Failed logins per user and address "
                                     "before a pause.")
