@@ -15,7 +15,9 @@ For each database (SQLite, PostgreSQL) it:
    each message, so about R messages/s are delivered. Every delivery is timed from the
    sender's send to the recipient's receive; it prints delivered messages/second (also as a
    share of the raw commit rate), p50/p99/max latency, the server's CPU and RSS (summed over
-   all its processes) and the client's own CPU and lag behind its schedule;
+   all its processes) and the client's own CPU and lag behind its schedule, and the
+   server's event loop stalls logged in the measured time (``kefu.kit.loopwatch``; set
+   ``KEFU_EVENT_LOOP_WARN_SECONDS`` lower than its 0.1 to list shorter ones);
 4. optionally opens many idle sockets and reports the server's memory per socket.
 
 Before the runs it measures how fast the machine is right now (``machine.py``: a fixed Python
@@ -899,7 +901,8 @@ def report(results: list[dict[str, Any]], machine: dict[str, float | None]) -> N
                 for m in r["slowest_moments"]))
         if r.get("loop_stalls"):
             stalls = r["loop_stalls"]
-            print(f"{r['database']}: the server's event loop was held 100 ms or more "
+            print(f"{r['database']}: the server's event loop was held past its warning "
+                  f"threshold "
                   f"{len(stalls)} time(s) in the window: " + "; ".join(
                       f"{datetime.fromtimestamp(m['at'], UTC).strftime('%H:%M:%S.%f')[:-3]} "
                       f"{m['held_ms']} ms ({m['loop_cpu_ms']} ms of its CPU) in {m['where']}"

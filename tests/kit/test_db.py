@@ -624,3 +624,63 @@ async def test_on_sqlite_a_task_cancelled_inside_a_statement_ends_cancelled(
     monkeypatch.setattr(aiosqlite.cursor.Cursor, "execute", execute)
     async with plain_db.unit_of_work() as session:
         assert list(await session.scalars(select(_plain_table.c.name))) == []
+
+
+@pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
+@pytest.mark.parametrize("server_side", ["inside a transaction", "outside any"])
+async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew_is_closed(
+        plain_db: Database, server_side: str) -> None:
+    """A chat server under load once pooled a connection whose driver (asyncpg) held a
+    transaction of its own that SQLAlchemy's adapter knew nothing of, so the pool's rollback
+    did nothing. Every later transaction on it was begun as a savepoint of that one, and
+    its commit only released the savepoint: acknowledged messages were never committed, and
+    their conversations' row locks were held until the connection closed. (How it came to
+    that was not isolated: cancellations while a transaction begins or ends are the likely
+    way in, and SQLAlchemy closes the connection on the ones tried here.) Whatever the way
+    in, the pool must close such a connection rather than hand it out again."""
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    database = Database(TEST_DATABASE_URL, pool_size=1)  # the next unit of work gets the same
+    try:
+        async with database.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            pid = driver.get_server_pid()
+            leaked = driver.transaction()  # asyncpg's own, behind SQLAlchemy's back
+            await leaked.start()
+            if server_side == "outside any":  # asyncpg still takes it for its own
+                await driver.execute("ROLLBACK")
+        async with asyncio.timeout(10):
+            async with database.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
+                assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+            # Committed for everyone to see, and nothing holds a transaction open.
+            async with plain_db.unit_of_work() as session:
+                names = (await session.scalars(select(_plain_table.c.name))).all()
+                open_transactions = await session.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
+        assert names == ["kept"]
+        assert open_transactions == 0
+    finally:
+        await database.dispose()
+
+
+def test_a_connection_in_a_transaction_is_never_handed_out() -> None:
+    """The pool's check before handing a connection out (should one reach the pool that
+    way without passing its check on the way in)."""
+    class Driver:
+        def __init__(self, top: object, inside: bool) -> None:
+            self._top_xact, self.inside = top, inside
+
+        def is_in_transaction(self) -> bool:
+            return self.inside
+
+    class Adapted:
+        def __init__(self, driver: Driver) -> None:
+            self._connection = driver
+
+    assert not db_module.left_in_a_transaction(Adapted(Driver(None, False)))
+    assert db_module.left_in_a_transaction(Adapted(Driver(object(), False)))
+    assert db_module.left_in_a_transaction(Adapted(Driver(None, True)))
+    assert not db_module.left_in_a_transaction(object())  # another driver: not asyncpg's
