@@ -629,7 +629,7 @@ async def test_on_sqlite_a_task_cancelled_inside_a_statement_ends_cancelled(
 @pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
 @pytest.mark.parametrize("server_side", ["inside a transaction", "outside any"])
 async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew_is_closed(
-        plain_db: Database, server_side: str) -> None:
+        plain_db: Database, server_side: str, caplog: pytest.LogCaptureFixture) -> None:
     """A chat server under load once pooled a connection whose driver (asyncpg) held a
     transaction of its own that SQLAlchemy's adapter knew nothing of, so the pool's rollback
     did nothing. Every later transaction on it was begun as a savepoint of that one, and
@@ -662,6 +662,10 @@ async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew
                     " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
         assert names == ["kept"]
         assert open_transactions == 0
+        [warning] = [r.getMessage() for r in caplog.records if "left inside" in r.getMessage()]
+        assert "closing a pooled connection left inside a transaction: asyncpg's " \
+               "transaction <asyncpg.Transaction state:started" in warning
+        assert f"server in a transaction: {server_side == 'inside a transaction'}" in warning
     finally:
         await database.dispose()
 

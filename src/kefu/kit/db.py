@@ -309,6 +309,15 @@ def left_in_a_transaction(dbapi_connection: Any) -> bool:
     return getattr(driver, "_top_xact", None) is not None or bool(driver.is_in_transaction())
 
 
+def _transaction_state(dbapi_connection: Any) -> str:
+    """What the driver and SQLAlchemy's adapter each hold (for the warning: how it came to
+    be left so is still unknown)."""
+    driver = dbapi_connection._connection
+    return (f"asyncpg's transaction {getattr(driver, '_top_xact', None)!r}, server in a "
+            f"transaction: {driver.is_in_transaction()}, SQLAlchemy's: "
+            f"{getattr(dbapi_connection, '_transaction', None)!r}")
+
+
 # A pooled connection idle for longer than this is pinged before use (a database restart or a
 # dropped link is found before a request fails on it). Connections in steady use are not:
 # a ping on every checkout would be a round trip per transaction, a third of a chat message.
@@ -327,7 +336,8 @@ def _look_after_pooled_connections(engine: AsyncEngine) -> None:
         if dbapi_connection is not None and left_in_a_transaction(dbapi_connection):
             # Closed, so that the server rolls the transaction back and lets go of its
             # locks now; the pool opens a fresh connection in its place when one is needed.
-            log.warning("closing a pooled connection left inside a transaction")
+            log.warning("closing a pooled connection left inside a transaction: %s",
+                        _transaction_state(dbapi_connection))
             record.invalidate(DisconnectionError("connection left inside a transaction"))
             return
         record.info["kefu_idle_since"] = time.monotonic()
@@ -335,7 +345,8 @@ def _look_after_pooled_connections(engine: AsyncEngine) -> None:
     @event.listens_for(pool_events, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if left_in_a_transaction(dbapi_connection):  # never handed out (see above)
-            log.warning("replacing a pooled connection left inside a transaction")
+            log.warning("replacing a pooled connection left inside a transaction: %s",
+                        _transaction_state(dbapi_connection))
             raise DisconnectionError("connection left inside a transaction")
         idle_since = record.info.get("kefu_idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_IDLE_SECONDS:
