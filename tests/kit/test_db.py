@@ -626,18 +626,25 @@ async def test_on_sqlite_a_task_cancelled_inside_a_statement_ends_cancelled(
         assert list(await session.scalars(select(_plain_table.c.name))) == []
 
 
+async def only_kept_and_nothing_left_open(plain_db: Database) -> None:
+    """What was kept is committed for everyone to see (what was lost is not), and no
+    connection holds a transaction open."""
+    async with plain_db.unit_of_work() as session:
+        names = (await session.scalars(select(_plain_table.c.name))).all()
+        open_transactions = await session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
+    assert names == ["kept"]
+    assert open_transactions == 0
+
+
 @pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
 @pytest.mark.parametrize("server_side", ["inside a transaction", "outside any"])
 async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew_is_closed(
         plain_db: Database, server_side: str, caplog: pytest.LogCaptureFixture) -> None:
-    """A chat server under load once pooled a connection whose driver (asyncpg) held a
-    transaction of its own that SQLAlchemy's adapter knew nothing of, so the pool's rollback
-    did nothing. Every later transaction on it was begun as a savepoint of that one, and
-    its commit only released the savepoint: acknowledged messages were never committed, and
-    their conversations' row locks were held until the connection closed. (How it came to
-    that was not isolated: cancellations while a transaction begins or ends are the likely
-    way in, and SQLAlchemy closes the connection on the ones tried here.) Whatever the way
-    in, the pool must close such a connection rather than hand it out again."""
+    """The state a cancelled BEGIN leaves (see the test below), and the one where the
+    server has left the transaction but asyncpg still takes it for its own: either way the
+    pool closes the connection rather than hand it out again, and says what it found."""
     at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     database = Database(TEST_DATABASE_URL, pool_size=1)  # the next unit of work gets the same
     try:
@@ -654,14 +661,7 @@ async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew
             async with database.unit_of_work() as session:
                 await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
                 assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
-            # Committed for everyone to see, and nothing holds a transaction open.
-            async with plain_db.unit_of_work() as session:
-                names = (await session.scalars(select(_plain_table.c.name))).all()
-                open_transactions = await session.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
-        assert names == ["kept"]
-        assert open_transactions == 0
+            await only_kept_and_nothing_left_open(plain_db)
         [warning] = [r.getMessage() for r in caplog.records if "left inside" in r.getMessage()]
         assert "closing a pooled connection left inside a transaction: asyncpg's " \
                "transaction <asyncpg.Transaction state:started" in warning
@@ -688,3 +688,86 @@ def test_a_connection_in_a_transaction_is_never_handed_out() -> None:
     assert db_module.left_in_a_transaction(Adapted(Driver(object(), False)))
     assert db_module.left_in_a_transaction(Adapted(Driver(None, True)))
     assert not db_module.left_in_a_transaction(object())  # another driver: not asyncpg's
+
+
+class AnswerHoldingProxy:
+    """A TCP proxy in front of PostgreSQL that can hold the server's answers back: a
+    statement reaches the server and runs, and the client is still waiting for its answer."""
+
+    def __init__(self) -> None:
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> None:
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter,
+                       held: bool) -> None:
+            with contextlib.suppress(Exception):
+                while data := await source.read(65536):
+                    if held:
+                        await self.flowing.wait()
+                    target.write(data)
+                    await target.drain()
+            target.close()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            server_reader, server_writer = await asyncio.open_connection(host, port)
+            await asyncio.gather(pipe(reader, server_writer, False),
+                                 pipe(server_reader, writer, True))
+
+        self.server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        self.flowing.set()
+        if self.server is not None:
+            self.server.close()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
+async def test_a_unit_of_work_cancelled_while_its_begin_is_answered_leaves_nothing_open(
+        plain_db: Database) -> None:
+    """What a chat socket closed in the middle of a message did: the task was cancelled
+    after the server had run its BEGIN and before the answer came back. asyncpg had taken
+    the transaction for the connection's own and marked it failed; SQLAlchemy's adapter had
+    not taken it on; the server was inside it. Pooled so, the next transaction on the
+    connection became a savepoint of it and committed nothing."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(TEST_DATABASE_URL)
+    proxy = AnswerHoldingProxy()
+    await proxy.start(url.host or "127.0.0.1", url.port or 5432)
+    database = Database(url.set(host="127.0.0.1", port=proxy.port)
+                        .render_as_string(hide_password=False), pool_size=1)
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+
+    async def write(name: str) -> None:
+        async with database.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": name, "at": at, "data": None})
+
+    async def server_state(pid: int) -> str | None:
+        async with plain_db.unit_of_work() as session:
+            return await session.scalar(text(
+                "SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+
+    try:
+        async with asyncio.timeout(20):
+            async with database.unit_of_work() as session:
+                pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            proxy.flowing.clear()
+            cancelled = asyncio.create_task(write("lost"))
+            for _poll in range(2000):  # until the server has run the BEGIN
+                if await server_state(pid) == "idle in transaction":
+                    break
+                await asyncio.sleep(0.01)
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            proxy.flowing.set()
+
+            await write("kept")
+            await only_kept_and_nothing_left_open(plain_db)
+    finally:
+        await proxy.close()
+        await database.dispose()

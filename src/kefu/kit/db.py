@@ -293,16 +293,16 @@ def left_in_a_transaction(dbapi_connection: Any) -> bool:
     """Whether an asyncpg connection handed back to the pool is still inside a transaction,
     or believes it is, after the pool's rollback.
 
-    Seen under load (the chat benchmark's closed loops on PostgreSQL, about one run in ten):
-    a pooled connection whose driver held a transaction that SQLAlchemy's adapter did not
-    know of, so the pool's rollback did nothing. asyncpg then began every later transaction
-    on it as a savepoint of that one, and each commit only released its savepoint: messages
-    were acknowledged without being committed, and their conversations' row locks were held
-    until the connection closed. How it got there was not isolated. asyncpg notes a
-    transaction as the connection's own before it sends ``BEGIN`` and keeps the note if that
-    fails, while SQLAlchemy's adapter takes the transaction on only once ``BEGIN`` has
-    succeeded: a cancellation at that moment is the likely way in (in the cancellations
-    tried, SQLAlchemy closed the connection itself). Checked whatever the way in."""
+    A task cancelled after the server has run its transaction's ``BEGIN`` and before the
+    answer is back (a chat socket closed in the middle of a message) leaves exactly that:
+    asyncpg has taken the transaction for the connection's own before sending ``BEGIN``,
+    and keeps it, marked failed; SQLAlchemy's adapter takes a transaction on only once
+    ``BEGIN`` has succeeded, so it has nothing to roll back; the server is inside the
+    transaction. Pooled so, the connection begins every later transaction as a savepoint of
+    that one, and each commit only releases its savepoint: nothing is ever committed, and
+    the row locks taken are held until the connection closes. (Found by the chat
+    benchmark's closed loops on PostgreSQL, about one run in ten: messages acknowledged but
+    never committed, conversations locked.) Checked whatever the way in."""
     driver = getattr(dbapi_connection, "_connection", None)
     if driver is None or not hasattr(driver, "is_in_transaction"):
         return False  # not asyncpg
@@ -310,8 +310,7 @@ def left_in_a_transaction(dbapi_connection: Any) -> bool:
 
 
 def _transaction_state(dbapi_connection: Any) -> str:
-    """What the driver and SQLAlchemy's adapter each hold (for the warning: how it came to
-    be left so is still unknown)."""
+    """What the driver, the server and SQLAlchemy's adapter each hold (for the warning)."""
     driver = dbapi_connection._connection
     return (f"asyncpg's transaction {getattr(driver, '_top_xact', None)!r}, server in a "
             f"transaction: {driver.is_in_transaction()}, SQLAlchemy's: "
