@@ -23,6 +23,10 @@ class RecordedLog:
     def warning(self, event: str, **fields: Any) -> None:
         self.warnings.append((event, fields))
 
+    def about(self, function: str) -> list[tuple[str, dict[str, Any]]]:
+        """The warnings whose stack shows ``function`` holding the loop."""
+        return [(e, f) for e, f in self.warnings if function in (f.get("stack") or "")]
+
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
@@ -33,8 +37,10 @@ def hold_the_loop_synchronously(seconds: float) -> None:
 
 
 def keep_the_loop_busy(seconds: float) -> None:
-    ends = time.perf_counter() + seconds
-    while time.perf_counter() < ends:  # a long computation: the interpreter lock is held
+    """A long computation (the interpreter lock held) of ``seconds`` of this thread's CPU:
+    on a busy machine it takes longer than that."""
+    ends = time.thread_time() + seconds
+    while time.thread_time() < ends:
         pass
 
 
@@ -69,10 +75,11 @@ async def test_a_stall_is_measured_and_logged_once_with_the_stack_that_held_the_
         "kefu_event_loop_lag_seconds_bucket", le="0.25")
     await stall_while_watched(hold_the_loop_synchronously, 0.5)
 
-    assert sample("kefu_event_loop_blocks_total") - blocks == 1  # one stall, one warning
-    [(event, fields)] = recorded.warnings
+    # One stall, one warning (a busy test machine may add stalls of its own, without it).
+    [(event, fields)] = recorded.about("hold_the_loop_synchronously")
+    assert sample("kefu_event_loop_blocks_total") - blocks == len(recorded.warnings)
     assert event == "event loop blocked"
-    assert 400 <= fields["held_ms"] <= 600  # the whole stall, not the part seen so far
+    assert 400 <= fields["held_ms"] <= 2000  # the whole stall, not the part seen so far
     assert "hold_the_loop_synchronously" in fields["stack"]
     assert "time.sleep(seconds)" in fields["stack"]
     assert fields["loop_cpu_ms"] < 100  # it slept: the loop waited, it was not kept busy
@@ -85,15 +92,14 @@ async def test_a_stall_is_measured_and_logged_once_with_the_stack_that_held_the_
 async def test_a_loop_kept_busy_is_caught_in_the_act_and_its_cpu_counted(
         recorded: RecordedLog) -> None:
     await stall_while_watched(keep_the_loop_busy, 0.4)
-    [(_event, fields)] = recorded.warnings
-    assert "keep_the_loop_busy" in fields["stack"]  # the watchdog got the lock meanwhile
-    assert fields["loop_cpu_ms"] >= 300
+    [(_event, fields)] = recorded.about("keep_the_loop_busy")  # the watchdog got the lock meanwhile
+    assert fields["loop_cpu_ms"] >= 400
 
 
 async def test_a_loop_that_is_never_held_long_warns_of_nothing(recorded: RecordedLog) -> None:
     blocks = sample("kefu_event_loop_blocks_total")
     ticks = sample("kefu_event_loop_lag_seconds_count")
-    watch = LoopWatch(warn_after=0.2)
+    watch = LoopWatch(warn_after=0.5)  # well above the holds, and a busy machine's hiccups
     watch.start()
     try:
         for _ in range(10):
@@ -103,7 +109,7 @@ async def test_a_loop_that_is_never_held_long_warns_of_nothing(recorded: Recorde
         await watch.stop()
     assert recorded.warnings == []
     assert sample("kefu_event_loop_blocks_total") == blocks
-    assert sample("kefu_event_loop_lag_seconds_count") - ticks >= 5  # it was ticking
+    assert sample("kefu_event_loop_lag_seconds_count") - ticks >= 2  # it was ticking
 
 
 async def test_stopping_ends_the_watchdog_thread() -> None:
