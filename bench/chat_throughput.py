@@ -393,7 +393,10 @@ class Server:
         for line in self.log_path.read_text(errors="replace").splitlines():
             if '"event loop blocked"' not in line:
                 continue
-            entry = json.loads(line)
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # the line the server is still writing
             at = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
             if since <= at <= until:
                 frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', entry["stack"] or "")

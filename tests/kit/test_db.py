@@ -670,9 +670,36 @@ async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew
         await database.dispose()
 
 
+@pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
+async def test_a_pooled_connection_in_a_transaction_is_replaced_before_it_is_handed_out(
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Should one reach the pool without the check on the way in catching it."""
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    database = Database(TEST_DATABASE_URL, pool_size=1)
+    real_check = db_module.left_in_a_transaction
+    try:
+        monkeypatch.setattr(db_module, "left_in_a_transaction", lambda _connection: False)
+        async with database.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            pid = driver.get_server_pid()
+            await driver.transaction().start()  # asyncpg's own, behind SQLAlchemy's back
+        monkeypatch.setattr(db_module, "left_in_a_transaction", real_check)
+        async with asyncio.timeout(10):
+            async with database.unit_of_work() as session:
+                await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
+                assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+            await only_kept_and_nothing_left_open(plain_db)
+        assert any("replacing a pooled connection left inside a transaction" in r.getMessage()
+                   for r in caplog.records)
+    finally:
+        await database.dispose()
+
+
 def test_a_connection_in_a_transaction_is_never_handed_out() -> None:
-    """The pool's check before handing a connection out (should one reach the pool that
-    way without passing its check on the way in)."""
+    """What the pool's check looks at."""
     class Driver:
         def __init__(self, top: object, inside: bool) -> None:
             self._top_xact, self.inside = top, inside
@@ -726,13 +753,26 @@ class AnswerHoldingProxy:
 
 
 @pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
+@pytest.mark.parametrize("guarded_by", ["the plain path", "the pool"])
 async def test_a_unit_of_work_cancelled_while_its_begin_is_answered_leaves_nothing_open(
-        plain_db: Database) -> None:
+        plain_db: Database, monkeypatch: pytest.MonkeyPatch, guarded_by: str) -> None:
     """What a chat socket closed in the middle of a message did: the task was cancelled
     after the server had run its BEGIN and before the answer came back. asyncpg had taken
     the transaction for the connection's own and marked it failed; SQLAlchemy's adapter had
     not taken it on; the server was inside it. Pooled so, the next transaction on the
-    connection became a savepoint of it and committed nothing."""
+    connection became a savepoint of it and committed nothing. The plain path throws the
+    connection away, and the pool would close it anyway: each is tested alone."""
+    if guarded_by == "the plain path":
+        monkeypatch.setattr(db_module, "left_in_a_transaction", lambda _connection: False)
+    else:
+        real_spawn = db_module.greenlet_spawn
+
+        async def not_thrown_away(function: Any, *args: Any) -> Any:
+            if getattr(function, "__name__", "") == "invalidate":
+                return None
+            return await real_spawn(function, *args)
+
+        monkeypatch.setattr(db_module, "greenlet_spawn", not_thrown_away)
     from sqlalchemy.engine import make_url
 
     url = make_url(TEST_DATABASE_URL)

@@ -86,7 +86,7 @@ async def test_a_stall_is_measured_and_logged_once_with_the_stack_that_held_the_
     # The tick after the stall ran about half a second late.
     assert sample("kefu_event_loop_lag_seconds_sum") - lag_total >= 0.4
     assert sample("kefu_event_loop_lag_seconds_count") - sample(
-        "kefu_event_loop_lag_seconds_bucket", le="0.25") - slow_ticks == 1
+        "kefu_event_loop_lag_seconds_bucket", le="0.25") - slow_ticks >= 1
 
 
 async def test_a_loop_kept_busy_is_caught_in_the_act_and_its_cpu_counted(
@@ -127,12 +127,24 @@ def test_garbage_collections_are_timed_by_generation() -> None:
     assert sum(callback is loopwatch._gc_pauses for callback in gc.callbacks) == 1
     full = sample("kefu_gc_pause_seconds_count", generation="2")
     gc.collect()
-    assert sample("kefu_gc_pause_seconds_count", generation="2") == full + 1
+    assert sample("kefu_gc_pause_seconds_count", generation="2") >= full + 1
 
 
-def test_a_threshold_must_be_positive() -> None:
+def test_a_threshold_must_be_positive_and_a_tiny_one_ticks_every_10_ms() -> None:
     with pytest.raises(ValueError):
         LoopWatch(warn_after=0)
+    assert LoopWatch(warn_after=0.001).tick == 0.01
+    assert LoopWatch(warn_after=0.2).tick == 0.05
+
+
+async def test_the_watchdog_ends_with_its_ticks_even_without_stop() -> None:
+    before = len(watchdogs())
+    watch = LoopWatch(warn_after=0.04)
+    watch.start()
+    assert watch._task is not None
+    watch._task.cancel()  # as when the loop closes under a server that never stopped it
+    await asyncio.sleep(0.1)
+    assert len(watchdogs()) == before
 
 
 @pytest.mark.parametrize("warn_after", [0.1, 0.0])

@@ -1,5 +1,5 @@
-"""The serving entry point builds its lazy tables, freezes start-up objects and spaces out
-the garbage collector's full collections."""
+"""The serving entry point builds its lazy tables, freezes start-up objects (what the
+server's start builds too) and spaces out the garbage collector's full collections."""
 
 from __future__ import annotations
 
@@ -25,7 +25,18 @@ def test_app_factory_warms_up_freezes_startup_objects_and_spaces_out_full_collec
         "assert default_detector.cache_info().currsize == 1\n"
         "assert default_tagger.cache_info().currsize == 1\n"
         "assert 'pypinyin' not in sys.modules\n"
-        "print(gc.get_freeze_count())\n"
+        "frozen_at_start = gc.get_freeze_count()\n"
+        "import asyncio\n"
+        "from kefu.web.app import create_app\n"
+        "from kefu.settings import get_settings\n"
+        "served = create_app(get_settings().model_copy(update={'event_loop_warn_seconds': 0}),"
+        " run_sweeper=False)\n"
+        "async def start_and_stop():\n"
+        "    async with served.router.lifespan_context(served):\n"
+        "        pass\n"
+        "asyncio.run(start_and_stop())\n"
+        "assert gc.get_freeze_count() > frozen_at_start + 5_000, gc.get_freeze_count()\n"
+        "print(frozen_at_start)\n"
     )
     env = {**os.environ, "KEFU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
            "KEFU_SECRET_KEY": "factory-test-secret-key-0123456789", "KEFU_MODE": "prod"}

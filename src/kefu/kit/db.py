@@ -8,6 +8,7 @@ session with :func:`after_commit` and run only once the commit has succeeded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -293,16 +294,18 @@ def left_in_a_transaction(dbapi_connection: Any) -> bool:
     """Whether an asyncpg connection handed back to the pool is still inside a transaction,
     or believes it is, after the pool's rollback.
 
-    A task cancelled after the server has run its transaction's ``BEGIN`` and before the
-    answer is back (a chat socket closed in the middle of a message) leaves exactly that:
-    asyncpg has taken the transaction for the connection's own before sending ``BEGIN``,
-    and keeps it, marked failed; SQLAlchemy's adapter takes a transaction on only once
-    ``BEGIN`` has succeeded, so it has nothing to roll back; the server is inside the
-    transaction. Pooled so, the connection begins every later transaction as a savepoint of
-    that one, and each commit only releases its savepoint: nothing is ever committed, and
-    the row locks taken are held until the connection closes. (Found by the chat
-    benchmark's closed loops on PostgreSQL, about one run in ten: messages acknowledged but
-    never committed, conversations locked.) Checked whatever the way in."""
+    How one came to be so (found by the chat benchmark's closed loops on PostgreSQL, in 4
+    runs of 52): a chat socket closed in the middle of a message cancels its task, and when
+    that landed in a plain statement's BEGIN (``_run_on_driver``) after the server had run
+    it and before the answer was back, asyncpg had already taken the transaction for the
+    connection's own (and kept it, marked failed), SQLAlchemy's adapter, which takes a
+    transaction on only once BEGIN has succeeded, had nothing to roll back, and the plain
+    path, unlike SQLAlchemy's own, did not throw the connection away. Pooled so, the
+    connection began every later transaction as a savepoint of that one and each commit
+    only released its savepoint: messages acknowledged but never committed, their
+    conversations' rows locked until the connection closed. The plain path now throws a
+    cancelled connection away as SQLAlchemy does; this check stays as the pool's guard,
+    whatever the way in."""
     driver = getattr(dbapi_connection, "_connection", None)
     if driver is None or not hasattr(driver, "is_in_transaction"):
         return False  # not asyncpg
@@ -333,11 +336,15 @@ def _look_after_pooled_connections(engine: AsyncEngine) -> None:
         if record is None:
             return
         if dbapi_connection is not None and left_in_a_transaction(dbapi_connection):
-            # Closed, so that the server rolls the transaction back and lets go of its
-            # locks now; the pool opens a fresh connection in its place when one is needed.
+            # Aborted at once (no I/O to wait for, which a second cancellation could cut
+            # short with the record never back in the pool): the server rolls the
+            # transaction back and lets go of its locks. The record is replaced when next
+            # checked out.
             log.warning("closing a pooled connection left inside a transaction: %s",
                         _transaction_state(dbapi_connection))
-            record.invalidate(DisconnectionError("connection left inside a transaction"))
+            dbapi_connection._connection.terminate()
+            record.invalidate(DisconnectionError("connection left inside a transaction"),
+                              soft=True)
             return
         record.info["kefu_idle_since"] = time.monotonic()
 
@@ -570,6 +577,14 @@ async def _run_on_driver(found: tuple[Any, ...], sql: str, args: tuple[Any, ...]
             if adapted._transaction is None:  # the adapter begins lazily; so do we
                 await adapted._start_transaction()
             return [tuple(record) for record in await driver.fetch(sql, *args)]
+    except asyncio.CancelledError:
+        # SQLAlchemy throws away a connection whose statement was cancelled, its state being
+        # unknown; this path beside it must too. Cancelled after the server ran BEGIN and
+        # before the answer came back, asyncpg holds a transaction that SQLAlchemy's adapter
+        # never took on, and nothing would roll it back (see left_in_a_transaction).
+        with contextlib.suppress(Exception):
+            await greenlet_spawn(_connection.invalidate)
+        raise
     except Exception as error:
         await _raise_as_dbapi_error(found, sql, args, error)
 

@@ -87,10 +87,11 @@ class LoopWatch:
     """Measures the running event loop's lag and warns, with the loop thread's stack, when
     one piece of work holds it longer than ``warn_after`` seconds.
 
-    The loop ticks every quarter of ``warn_after``; the watchdog thread looks as often and,
-    once the loop has been held past the threshold, takes the loop thread's stack. The
-    warning is logged when the loop is back, with how long it was held (the late tick's
-    lag); a loop held past ``HUNG_AFTER`` is reported at once, as it may never come back.
+    The loop ticks every quarter of ``warn_after`` (10 ms at the least); the watchdog
+    thread looks as often and, once the loop has been held past the threshold, takes the
+    loop thread's stack. The warning is logged when the loop is back, with how long it was
+    held (the late tick's lag); a loop held past ``HUNG_AFTER`` is reported at once, as it
+    may never come back.
     A stall that ends before the watchdog looks, or that holds the interpreter lock in C
     code throughout, is still counted and logged, without a stack."""
 
@@ -100,7 +101,9 @@ class LoopWatch:
         if warn_after <= 0:
             raise ValueError("warn_after must be positive")
         self.warn_after = warn_after
-        self.tick = warn_after / 4
+        # Never more often than every 10 ms: a tiny threshold must not make the watch itself
+        # a load on the loop it measures.
+        self.tick = max(warn_after / 4, 0.01)
         self._beat = time.monotonic()  # the loop's last tick
         self._stack: tuple[float, str] | None = None  # (beat, stack) of a stall in progress
         self._loop_thread: int | None = None
@@ -155,6 +158,8 @@ class LoopWatch:
     def _watch(self) -> None:
         hung_reported = None
         while not self._stopping.wait(self.tick):
+            if self._task is None or self._task.done():
+                return  # the ticks ended (their loop closed without stop()): nothing to watch
             beat = self._beat
             held = time.monotonic() - beat - self.tick  # the tick's own sleep is no stall
             if held < self.warn_after:

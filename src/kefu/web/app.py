@@ -86,14 +86,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         app.state.broker = broker
         cache_listener = asyncio.create_task(cache.listen_for_invalidations(),
                                              name="cache-invalidations")
+        await warm_up_routing(app)
+        # What the warm-up built joins what start-up built, out of the collector's rounds
+        # (in a serving process: runtime.configure_garbage_collector).
+        runtime.freeze_what_start_up_added()
+        sweeper_task = None
+        if sweeper_wanted:
+            sweeper_task = asyncio.create_task(app.state.sweeper.run_forever(), name="sweeper")
         loop_watch = None
         if settings.event_loop_warn_seconds > 0:
             loop_watch = LoopWatch(warn_after=settings.event_loop_warn_seconds)
             loop_watch.start()
-        sweeper_task = None
-        if sweeper_wanted:
-            sweeper_task = asyncio.create_task(app.state.sweeper.run_forever(), name="sweeper")
-        await warm_up_routing(app)
         log.info("started", mode=settings.mode, database=database.engine.dialect.name,
                  redis=bool(settings.redis_url), sweeper=sweeper_wanted)
         try:
