@@ -638,6 +638,30 @@ async def only_kept_and_nothing_left_open(plain_db: Database) -> None:
     assert open_transactions == 0
 
 
+async def leave_a_transaction_sqlalchemy_never_knew(database: Database, *,
+                                                   server_ends_it: bool = False) -> int:
+    """Hand a connection back to the pool with a transaction asyncpg began behind
+    SQLAlchemy's back (ended on the server only, if asked); its server pid."""
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.transaction().start()
+        if server_ends_it:  # asyncpg still takes it for its own
+            await driver.execute("ROLLBACK")
+        return int(driver.get_server_pid())
+
+
+async def kept_on_a_fresh_connection(database: Database, plain_db: Database,
+                                     old_pid: int) -> None:
+    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    async with asyncio.timeout(10):
+        async with database.unit_of_work() as session:
+            await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != old_pid
+        await only_kept_and_nothing_left_open(plain_db)
+
+
 @pytest.mark.skipif(not is_postgres(), reason="asyncpg's transactions")
 @pytest.mark.parametrize("server_side", ["inside a transaction", "outside any"])
 async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew_is_closed(
@@ -645,23 +669,11 @@ async def test_a_connection_handed_back_with_a_transaction_sqlalchemy_never_knew
     """The state a cancelled BEGIN leaves (see the test below), and the one where the
     server has left the transaction but asyncpg still takes it for its own: either way the
     pool closes the connection rather than hand it out again, and says what it found."""
-    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     database = Database(TEST_DATABASE_URL, pool_size=1)  # the next unit of work gets the same
     try:
-        async with database.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            pid = driver.get_server_pid()
-            leaked = driver.transaction()  # asyncpg's own, behind SQLAlchemy's back
-            await leaked.start()
-            if server_side == "outside any":  # asyncpg still takes it for its own
-                await driver.execute("ROLLBACK")
-        async with asyncio.timeout(10):
-            async with database.unit_of_work() as session:
-                await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
-                assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
-            await only_kept_and_nothing_left_open(plain_db)
+        pid = await leave_a_transaction_sqlalchemy_never_knew(
+            database, server_ends_it=server_side == "outside any")
+        await kept_on_a_fresh_connection(database, plain_db, pid)
         [warning] = [r.getMessage() for r in caplog.records if "left inside" in r.getMessage()]
         assert "closing a pooled connection left inside a transaction: asyncpg's " \
                "transaction <asyncpg.Transaction state:started" in warning
@@ -675,23 +687,12 @@ async def test_a_pooled_connection_in_a_transaction_is_replaced_before_it_is_han
         plain_db: Database, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     """Should one reach the pool without the check on the way in catching it."""
-    at = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
     database = Database(TEST_DATABASE_URL, pool_size=1)
-    real_check = db_module.left_in_a_transaction
     try:
-        monkeypatch.setattr(db_module, "left_in_a_transaction", lambda _connection: False)
-        async with database.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            pid = driver.get_server_pid()
-            await driver.transaction().start()  # asyncpg's own, behind SQLAlchemy's back
-        monkeypatch.setattr(db_module, "left_in_a_transaction", real_check)
-        async with asyncio.timeout(10):
-            async with database.unit_of_work() as session:
-                await _PLAIN_INSERT.execute(session, {"name": "kept", "at": at, "data": None})
-                assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
-            await only_kept_and_nothing_left_open(plain_db)
+        with monkeypatch.context() as patched:  # past the check on the way in
+            patched.setattr(db_module, "left_in_a_transaction", lambda _connection: False)
+            pid = await leave_a_transaction_sqlalchemy_never_knew(database)
+        await kept_on_a_fresh_connection(database, plain_db, pid)
         assert any("replacing a pooled connection left inside a transaction" in r.getMessage()
                    for r in caplog.records)
     finally:
