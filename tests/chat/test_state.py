@@ -233,3 +233,20 @@ def test_conversation_and_wait_state(isolated_hooks: None, quick_password_hashin
             suppress_health_check=[HealthCheck.too_slow]))
     finally:
         clock_module.set_clock(previous)
+
+
+def test_a_wait_whose_five_minutes_end_at_closing_is_due_at_the_next_opening(
+        isolated_hooks: None, quick_password_hashing: None) -> None:
+    """The example hypothesis found: a buyer writes at 21:55, the agent answers at 22:01.
+    Five working minutes: on time, so its due time must not be 22:00."""
+    previous = clock_module.get_clock()
+    machine = ConversationMachine()
+    try:
+        machine.time_passes(minutes=15)
+        machine.buyer_writes()
+        machine.time_passes(minutes=6)
+        machine.agent_replies()
+        machine.the_log_and_the_waits_match_the_model()
+    finally:
+        machine.teardown()
+        clock_module.set_clock(previous)

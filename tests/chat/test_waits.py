@@ -212,6 +212,12 @@ def test_business_clock_arithmetic() -> None:
         (60 + 13 * 60 + 30) * 60
     assert schedule.add_business_seconds(monday_21_00, (60 + 13 * 60 + 30) * 60) == \
         shanghai(2026, 6, 3, 10, 30)
+    # A budget that runs out exactly at closing lasts until the next opening: no working
+    # time passes before it (hypothesis found a reply at 22:01 on time, due at 22:00).
+    monday_21_55 = shanghai(2026, 6, 1, 21, 55)
+    assert schedule.add_business_seconds(monday_21_55, 5 * 60) == shanghai(2026, 6, 2, 9, 0)
+    assert schedule.business_seconds(monday_21_55, shanghai(2026, 6, 1, 22, 1)) == 5 * 60
+    assert schedule.add_business_seconds(monday_21_55, 4 * 60) == shanghai(2026, 6, 1, 21, 59)
     assert schedule.next_opening(shanghai(2026, 6, 3, 11, 0)) == shanghai(2026, 6, 4, 9, 0)
     saturday_night = shanghai(2026, 6, 6, 23, 0)
     assert schedule.next_opening(saturday_night) == shanghai(2026, 6, 8, 9, 0)  # Sunday closed

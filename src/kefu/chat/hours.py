@@ -128,7 +128,11 @@ class Schedule:
         return total
 
     def add_business_seconds(self, start: datetime, seconds: int) -> datetime | None:
-        """The moment ``seconds`` of working time after ``start``."""
+        """The last moment by which no more than ``seconds`` of working time have passed
+        since ``start``: a reply then is still in time. A budget that runs out exactly at
+        closing lasts until the next opening, as no working time passes meanwhile (a wait
+        opened five minutes before closing and answered a minute after it took five working
+        minutes: on time, so its due time must not come before the reply)."""
         remaining = float(seconds)
         day = self.local_day(start)
         for offset in range(SEARCH_DAYS):
@@ -137,7 +141,7 @@ class Schedule:
                 continue
             lo = max(interval[0], start)
             available = (interval[1] - lo).total_seconds()
-            if remaining <= available:
+            if remaining < available:
                 return lo + timedelta(seconds=remaining)
             remaining -= available
         return None
